@@ -1,0 +1,170 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { FILE_SK_PREFIX, fileSk, teamPk } from '#aws/table-keys.ts';
+import type { DatasetReport, FileRecord, FileStatus } from '#core/files.ts';
+
+/** A claim older than this is presumed to belong to a crashed ingestion and may be taken over. */
+export const INGESTION_LEASE_MS = 15 * 60 * 1000;
+
+interface FileItem extends FileRecord {
+  pk: string;
+  sk: string;
+  ingestVersion?: string;
+  ingestClaimedAt?: number;
+}
+
+function toRecord(item: Record<string, unknown>): FileRecord {
+  const { pk: _pk, sk: _sk, ingestVersion: _v, ingestClaimedAt: _c, ...record } = item as unknown as FileItem;
+  return record;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error)?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+/** DynamoDB persistence of file records; every status change is a conditional write. */
+export class FileRepository {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Creates the record; fails if the id is taken (ids are random, so that means a bug). */
+  async create(record: FileRecord): Promise<void> {
+    await this.dynamo.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: teamPk(record.team), sk: fileSk(record.id), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** The team's file, or undefined: another team's id finds nothing because the key includes the team. */
+  async get(team: string, fileId: string): Promise<FileRecord | undefined> {
+    const out = await this.dynamo.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: teamPk(team), sk: fileSk(fileId) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? toRecord(out.Item) : undefined;
+  }
+
+  /** Newest first; returns up to `limit + 1` records so the caller can tell whether more exist. */
+  async list(team: string, limit: number, after?: string): Promise<FileRecord[]> {
+    const records: FileRecord[] = [];
+    let startKey: Record<string, unknown> | undefined = after
+      ? { pk: teamPk(team), sk: fileSk(after) }
+      : undefined;
+    do {
+      const out = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': teamPk(team), ':prefix': FILE_SK_PREFIX },
+          ScanIndexForward: false,
+          Limit: limit + 1 - records.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) records.push(toRecord(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && records.length < limit + 1);
+    return records;
+  }
+
+  /**
+   * Claims ingestion of one object version. Returns false when that version was already ingested or is
+   * being ingested by a live claim: S3 may deliver an event twice, and the second delivery must do nothing.
+   */
+  async claimIngestion(
+    team: string,
+    fileId: string,
+    version: string,
+    now: number = Date.now(),
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: fileSk(fileId) },
+          UpdateExpression: 'SET ingestVersion = :v, ingestClaimedAt = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND #status = :uploaded AND (attribute_not_exists(ingestVersion) OR (ingestVersion = :v AND ingestClaimedAt < :stale))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':v': version,
+            ':now': now,
+            ':uploaded': 'uploaded',
+            ':stale': now - INGESTION_LEASE_MS,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Records the outcome of the claimed ingestion; a no-op if the claim was lost or the file deleted. */
+  async completeIngestion(
+    team: string,
+    fileId: string,
+    version: string,
+    outcome: {
+      status: Exclude<FileStatus, 'uploaded'>;
+      statusDetails: string | null;
+      bytes: number;
+      report: DatasetReport;
+    },
+  ): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: fileSk(fileId) },
+          UpdateExpression:
+            'SET #status = :status, statusDetails = :details, bytes = :bytes, report = :report',
+          ConditionExpression: '#status = :uploaded AND ingestVersion = :v',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': outcome.status,
+            ':details': outcome.statusDetails,
+            ':bytes': outcome.bytes,
+            ':report': outcome.report,
+            ':uploaded': 'uploaded',
+            ':v': version,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes the team's record; returns false when there was none (delete is idempotent). */
+  async delete(team: string, fileId: string): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: fileSk(fileId) },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+
+/** The bucket as the domain needs it: whole objects in, streams out, presigned PUTs for large uploads. */
+export class ObjectStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  /** A readable stream of the object, so callers can process files larger than memory. */
+  async stream(key: string, versionId?: string): Promise<{ body: Readable; bytes: number }> {
+    const out = await this.s3.send(
+      new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    );
+    if (!out.Body) throw new Error(`Object ${key} has no body`);
+    return { body: out.Body as Readable, bytes: out.ContentLength ?? 0 };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'NotFound' || name === 'NoSuchKey') return false;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** A URL that lets its holder PUT exactly this key until it expires; nothing else in the bucket. */
+  async presignPut(key: string, expiresInSeconds: number, contentType?: string): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(contentType ? { ContentType: contentType } : {}),
+      }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+}
