@@ -45,16 +45,39 @@ export class ObjectStore {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
-  /** A URL that lets its holder PUT exactly this key until it expires; nothing else in the bucket. */
-  async presignPut(key: string, expiresInSeconds: number, contentType?: string): Promise<string> {
-    return getSignedUrl(
-      this.s3,
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ...(contentType ? { ContentType: contentType } : {}),
-      }),
-      { expiresIn: expiresInSeconds },
+  /**
+   * A URL that lets its holder PUT exactly this key until it expires; nothing else in the bucket. With
+   * `contentLength`, the length is signed too, so S3 refuses a body of any other size.
+   *
+   * The SDK's default flexible checksums would sign the CRC32 of the (empty) body at presign time into the
+   * URL (`x-amz-checksum-crc32=AAAAAA==`), and real S3 would then reject every non-empty upload as a
+   * checksum mismatch (aws-sdk-js-v3#6994); s3rver checks no checksums, so only AWS would fail. Those
+   * headers are dropped after the checksum middleware has added them.
+   */
+  async presignPut(
+    key: string,
+    expiresInSeconds: number,
+    contentType?: string,
+    contentLength?: number,
+  ): Promise<string> {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ...(contentType ? { ContentType: contentType } : {}),
+      ...(contentLength !== undefined ? { ContentLength: contentLength } : {}),
+    });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        for (const name of Object.keys(headers)) {
+          if (name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm') {
+            delete headers[name];
+          }
+        }
+        return next(args);
+      },
+      { step: 'build', priority: 'low', name: 'attuneDropPresignChecksum' },
     );
+    return getSignedUrl(this.s3, command, { expiresIn: expiresInSeconds });
   }
 }
