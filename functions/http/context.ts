@@ -1,0 +1,32 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import type { AttuneConfig } from '#aws/config.ts';
+import type { FileRepository } from '#aws/file-repository.ts';
+import type { ObjectStore } from '#aws/object-store.ts';
+
+/**
+ * What the API needs from the outside world. Passed in rather than imported so that the Lambda, the
+ * embedded server and the tests build the very same app over different clients.
+ */
+export interface AppDeps {
+  readonly files: FileRepository;
+  readonly keys: ApiKeyRepository;
+  readonly objects: ObjectStore;
+  readonly config: AttuneConfig;
+  readonly logger: Logger;
+}
+
+/**
+ * Hono's environment for the app. `Bindings` is what the adapter passes: `hono/aws-lambda` gives the API
+ * Gateway `requestContext`; `@hono/node-server` and `app.request` give something else or nothing, so every
+ * field is optional and read defensively.
+ */
+export interface AppEnv {
+  Bindings: { requestContext?: { requestId?: unknown } } | undefined;
+  Variables: {
+    /** The id every log line and the `x-request-id` response header carry. */
+    requestId: string;
+    /** The team the request's API key names; set by the auth middleware on `/v1/*`. */
+    team: string;
+  };
+}
