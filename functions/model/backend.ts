@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { ConfigError } from '#core/errors.ts';
+import { matMulKernelConfigs } from '#model/kernels/mat-mul.ts';
+import { unsortedSegmentSumConfig } from '#model/kernels/unsorted-segment-sum.ts';
+
+/**
+ * Chooses where the model computes. The GPU and CPU container images ship `@tensorflow/tfjs-node-gpu` /
+ * `@tensorflow/tfjs-node` (native libtensorflow) in their own manifests; everywhere else (local, CI,
+ * Lambda) runs `@tensorflow/tfjs` on the wasm backend, with Attune's kernel fixes registered.
+ */
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
+
+export interface InitBackendOptions {
+  /** Where progress lines go; defaults to stderr so stdout stays clean for CLI output. */
+  log?: (message: string) => void;
+  /** Environment to read `ATTUNE_TFJS_WASM_DIR` from (tests pass their own). */
+  env?: NodeJS.ProcessEnv;
+}
+
+let chosen: Promise<string> | undefined;
+let kernelsRegistered = false;
+
+function defaultLog(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/**
+ * The directory holding the wasm binaries: `ATTUNE_TFJS_WASM_DIR` if set, else the installed package's
+ * `dist/` (tests, CLI), else the directory of the running file (a bundled Lambda ships them beside it).
+ */
+export function resolveWasmDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.ATTUNE_TFJS_WASM_DIR;
+  if (override) {
+    if (!existsSync(path.join(override, WASM_BINARY))) {
+      throw new ConfigError(`ATTUNE_TFJS_WASM_DIR=${override} does not contain ${WASM_BINARY}`);
+    }
+    return override;
+  }
+  try {
+    const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
+    const dist = path.dirname(entry);
+    if (existsSync(path.join(dist, WASM_BINARY))) return dist;
+  } catch {
+    // Not resolvable from here: a bundle, handled below.
+  }
+  const beside = path.dirname(fileURLToPath(import.meta.url));
+  if (existsSync(path.join(beside, WASM_BINARY))) return beside;
+  throw new ConfigError(
+    `cannot find ${WASM_BINARY}: install @tensorflow/tfjs-backend-wasm or set ATTUNE_TFJS_WASM_DIR`,
+  );
+}
+
+/** Installs the wasm kernel fixes (once: the replacements wrap the stock kernels they displace). */
+export function registerWasmKernels(): void {
+  if (kernelsRegistered) return;
+  for (const config of [...matMulKernelConfigs(), unsortedSegmentSumConfig]) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel(config);
+  }
+  kernelsRegistered = true;
+}
+
+async function tryNative(log: (message: string) => void): Promise<string | undefined> {
+  for (const name of NATIVE_PACKAGES) {
+    try {
+      // A variable specifier keeps bundlers and tsc from requiring packages only the images install.
+      const specifier: string = name;
+      await import(specifier);
+    } catch {
+      continue;
+    }
+    if (await tf.setBackend('tensorflow')) {
+      log(`attune: TF.js backend "tensorflow" (${name})`);
+      return 'tensorflow';
+    }
+  }
+  return undefined;
+}
+
+async function choose(options: InitBackendOptions): Promise<string> {
+  const log = options.log ?? defaultLog;
+  const native = await tryNative(log);
+  if (native) return native;
+  const dir = resolveWasmDir(options.env);
+  setWasmPaths(`${dir}${path.sep}`);
+  registerWasmKernels();
+  if (!(await tf.setBackend('wasm')))
+    throw new ConfigError(`the TF.js wasm backend failed to start from ${dir}`);
+  await tf.ready();
+  log(`attune: TF.js backend "wasm" (binaries in ${dir})`);
+  return 'wasm';
+}
+
+/**
+ * Picks the best backend available (tfjs-node-gpu, tfjs-node, else wasm), logs which, and returns its
+ * name. Idempotent: later calls return the first choice, so every entry point and test can call it.
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<string> {
+  chosen ??= choose(options).catch((error: unknown) => {
+    chosen = undefined;
+    throw error;
+  });
+  return chosen;
+}
