@@ -1,0 +1,127 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Event } from 'aws-lambda';
+import { type DevKey, defaultDevKey, parseDevKeys } from '#local/dev-keys.ts';
+import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
+import { listenLocalHttp } from '#local/http-server.ts';
+import { ensureTable } from '#local/resources.ts';
+import { startS3Local } from '#local/s3-local.ts';
+import { stackEnvironment, writeStackState } from '#local/stack-state.ts';
+
+export interface EmbeddedStackOptions {
+  /** Port of the API on 127.0.0.1; 0 picks a free one (tests). */
+  readonly port: number;
+  /** Where DynamoDB Local and s3rver persist their data. */
+  readonly dataDir: string;
+  /** `team:key,…`; without it, a key for team `default` is made once and reused. */
+  readonly devKeys?: string;
+}
+
+export interface EmbeddedStack {
+  readonly url: string;
+  readonly keys: readonly DevKey[];
+  stop(): Promise<void>;
+}
+
+export const LOCAL_TABLE_NAME = 'attune';
+export const LOCAL_BUCKET_NAME = 'attune';
+
+/** Lambda retries a failed asynchronous invocation twice; the embedded stack does the same. */
+const INGESTION_ATTEMPTS = 3;
+
+async function deliverWithRetries(
+  handler: (event: S3Event) => Promise<unknown>,
+  event: S3Event,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await handler(event);
+      return;
+    } catch (error) {
+      if (attempt >= INGESTION_ATTEMPTS) {
+        console.error(
+          JSON.stringify({
+            level: 'ERROR',
+            message: 'ingestion failed after retries',
+            attempts: attempt,
+            error: String(error),
+          }),
+        );
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/**
+ * Stands Attune up on one machine: DynamoDB Local and s3rver on loopback, the same API app that API
+ * Gateway invokes in AWS behind a local HTTP server, and s3rver's object-created events delivered to the
+ * same ingestion handler that S3 notifications drive in AWS.
+ */
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const keys = options.devKeys ? parseDevKeys(options.devKeys) : [await defaultDevKey(dataDir)];
+  const http = await listenLocalHttp(options.port);
+  const stops: (() => Promise<void>)[] = [() => http.close()];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn();
+  };
+  try {
+    const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    stops.push(() => dynamo.stop());
+    const s3 = await startS3Local({ dataDir: join(dataDir, 's3'), bucket: LOCAL_BUCKET_NAME });
+    stops.push(() => s3.stop());
+    const environment = stackEnvironment({
+      tableName: LOCAL_TABLE_NAME,
+      bucketName: LOCAL_BUCKET_NAME,
+      dynamodbEndpoint: dynamo.endpoint,
+      s3Endpoint: s3.endpoint,
+    });
+    Object.assign(process.env, environment);
+
+    const admin = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTable(admin, LOCAL_TABLE_NAME);
+    admin.destroy();
+
+    // Handlers read their configuration at import, so they are loaded only once the environment is set.
+    const { createAppFromEnv } = await import('#http/app-from-env.ts');
+    const { handler: ingest } = await import('#events/ingest.ts');
+    const { getConfig } = await import('#aws/config.ts');
+    const { getClients } = await import('#aws/clients.ts');
+    const { ApiKeyRepository } = await import('#aws/api-key-repository.ts');
+    const config = getConfig();
+    const apiKeys = new ApiKeyRepository(getClients(config).dynamo, config.tableName);
+    for (const { team, key } of keys) await apiKeys.register(team, key);
+
+    const pending = new Set<Promise<void>>();
+    s3.onObjectCreated((event) => {
+      const delivery = deliverWithRetries(ingest, event).finally(() => pending.delete(delivery));
+      pending.add(delivery);
+    });
+    stops.splice(2, 0, async () => {
+      await Promise.allSettled([...pending]);
+    });
+
+    const app = createAppFromEnv();
+    http.setHandler((request) => app.fetch(request));
+    await writeStackState(dataDir, {
+      url: http.url,
+      tableName: LOCAL_TABLE_NAME,
+      bucketName: LOCAL_BUCKET_NAME,
+      dynamodbEndpoint: dynamo.endpoint,
+      s3Endpoint: s3.endpoint,
+      pid: process.pid,
+    });
+    return { url: http.url, keys, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
