@@ -177,7 +177,9 @@ export function readSafetensors(bytes: Uint8Array): Map<string, SafeTensor> {
   checkCoverage(entries, dataLength);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
-    const copy = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    // An explicit copy: on a Node Buffer, `slice` returns a view that shares the (pooled) memory.
+    const copy = new Uint8Array(e.end - e.begin);
+    copy.set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: DTYPES[e.dtype].make(copy.buffer) });
   }
   return tensors;

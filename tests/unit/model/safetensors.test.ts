@@ -49,6 +49,20 @@ describe('writeSafetensors then readSafetensors', () => {
     }
   });
 
+  it('given a Node Buffer at an offset in a larger pool, when read, then each tensor holds only its own data', () => {
+    const file = writeSafetensors(
+      new Map<string, SafeTensor>([
+        ['a', { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }],
+        ['b', { dtype: 'F32', shape: [1], data: new Float32Array([3]) }],
+      ]),
+    );
+    const pool = Buffer.alloc(file.byteLength + 13);
+    pool.set(file, 13);
+    const back = readSafetensors(pool.subarray(13));
+    expect(Array.from(back.get('a')?.data as Float32Array)).toEqual([1, 2]);
+    expect(Array.from(back.get('b')?.data as Float32Array)).toEqual([3]);
+  });
+
   it('given metadata, when written, then it is read back and the data section starts 8-byte aligned', () => {
     const bytes = writeSafetensors(
       new Map([['x', { dtype: 'F32', shape: [1], data: new Float32Array([7]) }]]),
