@@ -151,6 +151,29 @@ export class FileRepository {
     }
   }
 
+  /**
+   * Gives up a claim after an infrastructure failure, so the retry of the same event can claim it again at
+   * once instead of waiting out the lease. A no-op when the claim is no longer this version's.
+   */
+  async releaseIngestion(team: string, fileId: string, version: string): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: fileSk(fileId) },
+          UpdateExpression: 'REMOVE ingestVersion, ingestClaimedAt',
+          ConditionExpression: '#status = :uploaded AND ingestVersion = :v',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':uploaded': 'uploaded', ':v': version },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /** Deletes the team's record; returns false when there was none (delete is idempotent). */
   async delete(team: string, fileId: string): Promise<boolean> {
     try {
