@@ -1,0 +1,100 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConfigError } from '#core/errors.ts';
+import { MAX_UPLOAD_BYTES_LIMIT } from './constructs/api.ts';
+import { AttuneStack } from './stack.ts';
+
+/**
+ * The context parameters a deployer may set (`cdk.json` "context", or `npx cdk deploy -c key=value`):
+ *
+ * - `attune:stage` — names the deployment; the stack is `Attune-<stage>`, so several stages can live in
+ *   one account. Lower-case letters, digits and hyphens, starting with a letter, at most 20. Default `dev`.
+ * - `attune:maxUploadBytes` — the largest file `POST /v1/files` accepts, in bytes (1 to 4 500 000: the
+ *   Lambda payload limit). Default 4 MiB. Larger datasets use `POST /v1/uploads`.
+ * - `attune:logRetentionDays` — how long every log group keeps logs, in days; one of CloudWatch's values
+ *   (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+ *   3653; 9999 = never expire). Default 30.
+ */
+export const CONTEXT_KEYS = {
+  stage: 'attune:stage',
+  maxUploadBytes: 'attune:maxUploadBytes',
+  logRetentionDays: 'attune:logRetentionDays',
+} as const;
+
+/** The deployment settings read from context, validated. */
+export interface AttuneContext {
+  readonly stage: string;
+  readonly maxUploadBytes?: number;
+  readonly logRetention?: RetentionDays;
+}
+
+const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+const RETENTION_VALUES = new Set<number>(
+  Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+/** Reads and validates Attune's context parameters; a bad value stops synthesis with its name and why. */
+export function readAttuneContext(app: App): AttuneContext {
+  const rawStage = app.node.tryGetContext(CONTEXT_KEYS.stage) ?? 'dev';
+  const stage = String(rawStage);
+  if (!STAGE_PATTERN.test(stage)) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.stage} must be lower-case letters, digits and hyphens, starting with a letter, at most 20 characters; got "${stage}"`,
+    );
+  }
+  const maxUploadBytes = optionalInteger(app, CONTEXT_KEYS.maxUploadBytes);
+  if (maxUploadBytes !== undefined && (maxUploadBytes < 1 || maxUploadBytes > MAX_UPLOAD_BYTES_LIMIT)) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.maxUploadBytes} must be from 1 to ${MAX_UPLOAD_BYTES_LIMIT}, got ${maxUploadBytes}`,
+    );
+  }
+  const logRetentionDays = optionalInteger(app, CONTEXT_KEYS.logRetentionDays);
+  if (logRetentionDays !== undefined && !RETENTION_VALUES.has(logRetentionDays)) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.logRetentionDays} must be one of ${[...RETENTION_VALUES].join(', ')}; got ${logRetentionDays}`,
+    );
+  }
+  return { stage, maxUploadBytes, logRetention: logRetentionDays as RetentionDays | undefined };
+}
+
+/** Context from cdk.json arrives as a number, from `-c key=value` as a string: accept both, as integers. */
+function optionalInteger(app: App, key: string): number | undefined {
+  const raw: unknown = app.node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ConfigError(`${key} must be an integer, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/**
+ * The Attune CDK app: one `Attune-<stage>` stack, checked by cdk-nag's AWS Solutions pack as a policy
+ * validation plugin, so any finding not acknowledged (with its reason, next to the construct it
+ * concerns) fails `cdk synth`.
+ */
+export function createAttuneApp(props: AppProps = {}): App {
+  const app = new App(props);
+  const context = readAttuneContext(app);
+  new AttuneStack(app, `Attune-${context.stage}`, {
+    description: `Attune (${context.stage}): adapt a language model to a team's data by fine-tuning or prompt tuning`,
+    tags: { 'attune:stage': context.stage },
+    maxUploadBytes: context.maxUploadBytes,
+    logRetention: context.logRetention,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+/** True when this file is the program being run (`npx tsx infra/app.ts`), not a module a test imports. */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  return script !== undefined && pathToFileURL(realpathSync(script)).href === import.meta.url;
+}
+
+if (isMainModule()) {
+  createAttuneApp().synth();
+}

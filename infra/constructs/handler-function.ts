@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { type Duration, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IDestination } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ConfigError } from '#core/errors.ts';
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, nodejsBundlingOptions, REPO_ROOT } from './bundling.ts';
+
+/** Lambda's own bounds on memory, in MB. */
+const MIN_MEMORY_MB = 128;
+const MAX_MEMORY_MB = 10_240;
+
+/** What an Attune handler needs to become a Lambda. */
+export interface HandlerFunctionProps {
+  /** The entry file, relative to the repository root (e.g. `functions/http/lambda.ts`). */
+  readonly entry: string;
+  /** One line for the console: what this function is for. */
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  /** The Powertools service name its logs carry. */
+  readonly serviceName: string;
+  readonly environment?: Record<string, string>;
+  readonly retryAttempts?: number;
+  readonly maxEventAge?: Duration;
+  readonly onFailure?: IDestination;
+}
+
+/**
+ * One Attune handler as a Lambda: Node 20 on arm64, bundled by the local esbuild exactly as
+ * `bundling.ts` says, its own log group with a retention, and its own role that may write to that log
+ * group and nothing else until a `bind*`/`grant*` call adds what the handler needs (no AWS managed
+ * policy, whose `Resource: *` log rights would reach every log group in the account).
+ */
+export class HandlerFunction extends Construct {
+  /** The function (this construct's default child, `Resource`). */
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const { memorySize } = props;
+    if (!Number.isInteger(memorySize) || memorySize < MIN_MEMORY_MB || memorySize > MAX_MEMORY_MB) {
+      throw new ConfigError(
+        `${this.node.path}: memorySize must be a whole number of MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, got ${memorySize}`,
+      );
+    }
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.role = new Role(this, 'ServiceRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.description}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Resource', {
+      entry: join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      description: props.description,
+      memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      bundling: nodejsBundlingOptions(),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        ...props.environment,
+      },
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      onFailure: props.onFailure,
+    });
+    const runtimeReason =
+      'Node 20 is the runtime the whole project is built and tested on (package.json engines, vitest 4 pinned for Node 20), and the bundle targets node20. Moving every handler to nodejs22.x is a one-line change in infra/constructs/bundling.ts (LAMBDA_RUNTIME) to make together with the test runtime, before Lambda blocks creating nodejs20.x functions (2027-02-01).';
+    Validations.of(this.function).acknowledge({ id: 'AwsSolutions-L1', reason: runtimeReason });
+    Validations.of(this.function).acknowledge({
+      id: 'CloudFormation-Validate::W2531',
+      reason: runtimeReason,
+    });
+  }
+}
