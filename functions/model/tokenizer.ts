@@ -137,6 +137,13 @@ export function loadTokenizer(tokenizerJson: string): AttuneTokenizer {
 }
 
 /**
+ * GPT-2's pre-tokenizer split (contractions, letters, numbers, other symbols, whitespace), the same
+ * pattern the ByteLevel pre-tokenizer of `@huggingface/tokenizers` applies: BPE never merges across it.
+ */
+export const GPT2_SPLIT_REGEX =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+
+/**
  * GPT-2's byte → printable character table: byte-level BPE works on these characters so that every
  * byte sequence, valid UTF-8 or not, has a spelling in the vocabulary and no text is ever unknown.
  */
