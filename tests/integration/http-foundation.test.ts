@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SERVER_ERROR_MESSAGE } from '#http/error-mapper.ts';
-import { createHarness } from '#tests/integration/http-harness.ts';
+import { createHarness, errorOf } from '#tests/integration/http-harness.ts';
 
 const h = createHarness();
 afterEach(() => h.cleanup());
@@ -75,7 +75,7 @@ describe('authentication', () => {
   it('Given a malformed Authorization header, when /v1/files is called, then 401', async () => {
     const res = await h.app.request('/v1/files', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
     expect(res.status).toBe(401);
-    expect((await res.json()).error.code).toBe('invalid_api_key');
+    expect((await errorOf(res)).code).toBe('invalid_api_key');
   });
 
   it('Given an unknown key, when /v1/files is called, then 401 without echoing the key', async () => {
@@ -116,7 +116,7 @@ describe('errors', () => {
       body: '{"filename": "a.jsonl",',
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_json' });
+    expect(await errorOf(res)).toMatchObject({ type: 'invalid_request_error', code: 'invalid_json' });
     expect(await h.written(team)).toEqual({ records: 0, objects: [] });
   });
 
@@ -128,7 +128,7 @@ describe('errors', () => {
       body: json({ filename: 'a.jsonl', purpose: 'fine-tune', bytes: '12', mime_type: 'application/jsonl' }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ param: 'bytes', type: 'invalid_request_error' });
+    expect(await errorOf(res)).toMatchObject({ param: 'bytes', type: 'invalid_request_error' });
     expect(await h.written(team)).toEqual({ records: 0, objects: [] });
   });
 

@@ -9,6 +9,7 @@ import { FileRepository } from '#aws/file-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
 import { generateApiKey, hashApiKey } from '#core/api-keys.ts';
+import type { OpenAIErrorBody } from '#core/errors.ts';
 import { type AppDeps, createApp } from '#http/app.ts';
 
 /**
@@ -88,3 +89,8 @@ export const CHAT_LINE = `${JSON.stringify({
     { role: 'assistant', content: 'Hello' },
   ],
 })}\n`;
+
+/** The `error` object of an OpenAI-shaped error answer. */
+export async function errorOf(res: Response): Promise<OpenAIErrorBody['error']> {
+  return ((await res.json()) as OpenAIErrorBody).error;
+}
