@@ -91,7 +91,10 @@ function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, eps: number
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain), bias) as tf.Tensor2D;
 }
 
-/** 2-D only: the stock wasm `_FusedMatMul` is wrong when a 2-D `b` with bias is broadcast over a batch. */
+/**
+ * `x · w + b` on 2-D `x` only: the stock wasm `_FusedMatMul` adds the bias wrongly over a batch, and
+ * tfjs-core's fused gradient does not sum a broadcast 2-D `w` over a batch; a flat `[B*T, C]` avoids both.
+ */
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
 }
