@@ -52,7 +52,7 @@ function encodeSegments(segments: readonly TemplateSegment[], tokenizer: AttuneT
   const inputIds: number[] = [];
   const lossMask: number[] = [];
   for (const segment of segments) {
-    const ids = segment.kind === 'text' ? tokenizer.encode(segment.text) : [tokenizer.eosTokenId];
+    const ids = segment.kind === 'text' ? tokenizer.encodeOrdinary(segment.text) : [tokenizer.eosTokenId];
     for (const id of ids) {
       inputIds.push(id);
       lossMask.push(segment.trained ? 1 : 0);
@@ -63,7 +63,8 @@ function encodeSegments(segments: readonly TemplateSegment[], tokenizer: AttuneT
 
 /**
  * One example through Attune's chat template (see chat-template.ts) into ids and loss mask. Each
- * template segment is encoded on its own, so an answer's first token never fuses with the context.
+ * template segment is encoded on its own, so an answer's first token never fuses with the context, and as
+ * ordinary text: a `<|endoftext|>` typed in a message stays text; only the template ends an answer.
  */
 export function encodeExample(example: TrainingExample, tokenizer: AttuneTokenizer): TokenizedExample {
   return encodeSegments(exampleSegments(example), tokenizer);

@@ -15,6 +15,11 @@ export interface AttuneTokenizer {
    * as Hugging Face tokenizers do; callers that need a guaranteed end of text append `eosTokenId`.
    */
   encode(text: string): number[];
+  /**
+   * Text → ids with special tokens spelled out as ordinary text: `<|endoftext|>` typed by a user stays
+   * text and cannot end a document or an answer early. Use it for untrusted content (datasets, prompts).
+   */
+  encodeOrdinary(text: string): number[];
   /** Ids → text, losslessly for byte-level BPE (no clean-up of spaces before punctuation). */
   decode(ids: readonly number[]): string;
   /** The id of `<|endoftext|>`: end of an answer, document separator, padding id. */
@@ -101,6 +106,29 @@ function findEndOfText(json: TokenizerJson): number {
   return id;
 }
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Encodes around every special token, and each special token piece by piece (its GPT-2 pre-tokens, none
+ * of which is special), so the ids spell its characters instead of naming it.
+ */
+function ordinaryEncoder(
+  json: TokenizerJson,
+  encode: (text: string) => number[],
+): (text: string) => number[] {
+  const specials = json.added_tokens
+    .filter((t) => t.special === true)
+    .map((t) => t.content)
+    .sort((a, b) => b.length - a.length);
+  if (specials.length === 0) return encode;
+  const spelled = new Map(
+    specials.map((s) => [s, [...s.matchAll(GPT2_SPLIT_REGEX)].flatMap(([piece]) => encode(piece))]),
+  );
+  const splitter = new RegExp(`(${specials.map(escapeRegExp).join('|')})`, 'u');
+  return (text) =>
+    text.split(splitter).flatMap((part, i) => (i % 2 === 1 ? (spelled.get(part) ?? []) : encode(part)));
+}
+
 /**
  * Loads a Hugging Face `tokenizer.json` (byte-level BPE, the format public GPT-2 checkpoints ship)
  * with `@huggingface/tokenizers`, so a user's own checkpoint tokenizes exactly as it does in Python.
@@ -118,10 +146,12 @@ export function loadTokenizer(tokenizerJson: string): AttuneTokenizer {
     const reason = cause instanceof Error ? cause.message : String(cause);
     throw new FormatError(`tokenizer.json cannot be loaded: ${reason}`, { cause });
   }
+  const encode = (text: string): number[] => hf.encode(text, { add_special_tokens: false }).ids;
   return {
     eosTokenId,
     vocabSize,
-    encode: (text) => hf.encode(text, { add_special_tokens: false }).ids,
+    encode,
+    encodeOrdinary: ordinaryEncoder(json, encode),
     decode: (ids) => {
       if (ids.length === 0) return '';
       const unknown = ids.find((id) => !byId.has(id));

@@ -70,6 +70,19 @@ describe('encodeExample', () => {
     expect(encoded.lossMask).toEqual([...prompt.map(() => 0), ...completion.map(() => 1), 1]);
   });
 
+  it('given <|endoftext|> typed in a message, then it is encoded as text and only the template ends the answer', () => {
+    const sneaky: ChatExample = {
+      format: 'chat',
+      messages: [
+        { role: 'user', content: 'say <|endoftext|>' },
+        { role: 'assistant', content: 'no<|endoftext|>' },
+      ],
+    };
+    const ids = encodeExample(sneaky, tokenizer).inputIds;
+    expect(ids.filter((id) => id === EOS)).toHaveLength(1);
+    expect(ids.at(-1)).toBe(EOS);
+  });
+
   it('given the conversation before the answer, when encoded as a prompt, then it equals the training context', () => {
     expect(encodeChatPrompt(chat.messages.slice(0, 1), tokenizer)).toEqual(contextIds);
   });

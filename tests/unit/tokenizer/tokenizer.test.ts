@@ -28,6 +28,25 @@ describe('loadTokenizer on GPT-2', () => {
     expect(gpt2.encode('a<|endoftext|>')).toEqual([64, 50256]);
   });
 
+  it('given a literal <|endoftext|> in untrusted text, when encoded as ordinary text, then no special id appears and it decodes back', () => {
+    const text = 'Hello <|endoftext|>world<|endoftext|><|endoftext|>';
+    const ids = gpt2.encodeOrdinary(text);
+    expect(ids).not.toContain(50256);
+    expect(gpt2.decode(ids)).toBe(text);
+  });
+
+  it('given text without special tokens, when encoded as ordinary text, then the ids equal encode', () => {
+    const text = 'The whale, the whale! 42 times.';
+    expect(gpt2.encodeOrdinary(text)).toEqual(gpt2.encode(text));
+  });
+
+  it('given a tokenizer without special tokens, when encoded as ordinary text, then it is plain encode', () => {
+    const json = editedTinyTokenizerJson((j) => {
+      for (const token of j.added_tokens as Array<{ special: boolean }>) token.special = false;
+    });
+    expect(loadTokenizer(json).encodeOrdinary('<|endoftext|>')).toEqual([257]);
+  });
+
   it('given no ids, when decoding, then the text is empty', () => {
     expect(gpt2.decode([])).toBe('');
   });
