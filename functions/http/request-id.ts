@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '#http/context.ts';
 
-/** Caller-supplied ids are echoed into logs, so only a short, printable alphabet is trusted. */
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Caller-supplied ids are echoed into logs and headers, so only a short, printable alphabet is trusted: it
+ * admits UUIDs and API Gateway HTTP API ids, which are base64 (`JKJaXmPLvHcESHA=`).
+ */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:+/=-]{1,128}$/;
 
 /**
  * The request id, in order of authority: API Gateway's own `requestContext.requestId` (the id its access
