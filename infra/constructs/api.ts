@@ -85,10 +85,10 @@ export class AttuneApi extends Construct {
       );
     }
     const timeout = props.timeout ?? Duration.seconds(MAX_API_TIMEOUT_SECONDS);
-    const timeoutSeconds = timeout.toSeconds();
-    if (timeoutSeconds < 1 || timeoutSeconds > MAX_API_TIMEOUT_SECONDS) {
+    const timeoutMs = timeout.toMilliseconds();
+    if (timeoutMs % 1000 !== 0 || timeoutMs < 1000 || timeoutMs > MAX_API_TIMEOUT_SECONDS * 1000) {
       throw new ConfigError(
-        `${this.node.path}: timeout must be from 1 to ${MAX_API_TIMEOUT_SECONDS} seconds (API Gateway stops waiting at 30), got ${timeoutSeconds}`,
+        `${this.node.path}: timeout must be a whole number of seconds from 1 to ${MAX_API_TIMEOUT_SECONDS} (API Gateway stops waiting at 30), got ${timeout.toHumanString()}`,
       );
     }
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;

@@ -79,19 +79,9 @@ export class AttuneIngestion extends Construct {
       );
     }
     const maxEventAge = props.maxEventAge ?? Duration.seconds(MAX_EVENT_AGE_SECONDS);
-    const ageSeconds = maxEventAge.toSeconds();
-    if (ageSeconds < MIN_EVENT_AGE_SECONDS || ageSeconds > MAX_EVENT_AGE_SECONDS) {
-      throw new ConfigError(
-        `${this.node.path}: maxEventAge must be from 1 minute to 6 hours, got ${ageSeconds} seconds`,
-      );
-    }
+    requireWholeSeconds(this, 'maxEventAge', maxEventAge, MIN_EVENT_AGE_SECONDS, MAX_EVENT_AGE_SECONDS);
     const timeout = props.timeout ?? Duration.seconds(MAX_TIMEOUT_SECONDS);
-    const timeoutSeconds = timeout.toSeconds();
-    if (timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
-      throw new ConfigError(
-        `${this.node.path}: timeout must be from 1 second to 15 minutes, got ${timeoutSeconds} seconds`,
-      );
-    }
+    requireWholeSeconds(this, 'timeout', timeout, 1, MAX_TIMEOUT_SECONDS);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -110,7 +100,7 @@ export class AttuneIngestion extends Construct {
       memorySize: props.memorySize ?? 1024,
       timeout,
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      serviceName: 'attune-ingestion',
+      serviceName: 'attune-ingest',
       retryAttempts,
       maxEventAge,
       onFailure: new SqsDestination(this.deadLetterQueue),
@@ -132,5 +122,21 @@ export class AttuneIngestion extends Construct {
           'The CDK’s own BucketNotificationsHandler (aws-s3-notifications) runs only during deployment, to set the bucket’s notification configuration; AWSLambdaBasicExecutionRole lets it write its own CloudWatch logs and nothing else.',
       });
     }
+  }
+}
+
+/** Rejects at once a duration that is not a whole number of seconds within [min, max]. */
+function requireWholeSeconds(
+  scope: Construct,
+  name: string,
+  value: Duration,
+  min: number,
+  max: number,
+): void {
+  const ms = value.toMilliseconds();
+  if (ms % 1000 !== 0 || ms < min * 1000 || ms > max * 1000) {
+    throw new ConfigError(
+      `${scope.node.path}: ${name} must be a whole number of seconds from ${min} to ${max}, got ${value.toHumanString()}`,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
 
 /**
@@ -25,4 +26,28 @@ export function newTestStack(extraContext: Record<string, unknown> = {}): { app:
     builtinCloudFormationValidation: false,
   });
   return { app, stack: new Stack(app, 'Test') };
+}
+
+/** One IAM policy statement as it appears in a synthesised template. */
+export interface TemplateStatement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** The statements of every IAM policy in the template, flattened. */
+export function policyStatements(template: Template): TemplateStatement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as TemplateStatement[],
+  );
+}
+
+/** Every action any IAM policy in the template allows. */
+export function allowedActions(template: Template): string[] {
+  return policyStatements(template).flatMap((statement) => [statement.Action].flat());
+}
+
+/** The statement that allows `action`, if any. */
+export function statementFor(template: Template, action: string): TemplateStatement | undefined {
+  return policyStatements(template).find((statement) => [statement.Action].flat().includes(action));
 }

@@ -1,0 +1,122 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_KEYS, createAttuneApp, readAttuneContext } from '../../infra/app.ts';
+import { cdkJsonContext } from './cdk-test-app.ts';
+import { synthValidationReport, unacknowledgedFindings } from './validation-report.ts';
+
+const freshOutdir = () => mkdtempSync(join(tmpdir(), 'attune-cdk-out-'));
+
+// The whole app, exactly as `npx cdk synth` builds it (cdk.json context, every validation plugin), once.
+const outdir = freshOutdir();
+const app = createAttuneApp({ context: cdkJsonContext(), outdir });
+const report = synthValidationReport(app, outdir);
+
+describe('Attune app under cdk-nag', () => {
+  it('Given the app, when synthesised, then cdk-nag and CloudFormation validation leave no finding unacknowledged', () => {
+    expect(unacknowledgedFindings(report)).toEqual([]);
+  });
+
+  it('Given the acknowledged findings, then each carries a reason of substance', () => {
+    const acknowledged = report.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const finding of acknowledged) {
+      expect(finding.reason?.length, `${finding.acknowledgedId} needs a real reason`).toBeGreaterThan(80);
+    }
+  });
+
+  it('Given the app with a careless bucket added, when synthesised, then cdk-nag reports that bucket', () => {
+    const carelessOutdir = freshOutdir();
+    const careless = createAttuneApp({
+      context: cdkJsonContext(),
+      outdir: carelessOutdir,
+      builtinCloudFormationValidation: false,
+    });
+    new Bucket(careless.node.findChild('Attune-dev'), 'Careless');
+    const findings = unacknowledgedFindings(synthValidationReport(careless, carelessOutdir));
+    expect(findings).toContain('AwsSolutions: AwsSolutions-S10 (error) at Attune-dev/Careless/Resource');
+  });
+});
+
+describe('Attune app stack', () => {
+  const assembly = app.synth();
+  const stack = assembly.getStackByName('Attune-dev');
+
+  it('Given no account or region, then the stack is environment-agnostic, so synth needs no credentials', () => {
+    expect(stack.environment).toMatchObject({ account: 'unknown-account', region: 'unknown-region' });
+  });
+
+  it('Given the stack, then it outputs the API URL, bucket, table and dead-letter queue', () => {
+    expect(Object.keys(stack.template.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'BucketName', 'TableName', 'IngestionDeadLetterQueueUrl']),
+    );
+  });
+
+  it('Given cdk.json context, then the API Lambda gets its upload limit and every log group its retention', () => {
+    const resources = Object.values(stack.template.Resources) as { Type: string; Properties: never }[];
+    const logGroups = resources.filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
+    expect(
+      logGroups.map((group) => (group.Properties as { RetentionInDays: number }).RetentionInDays),
+    ).toEqual([30, 30, 30]);
+  });
+});
+
+describe('Attune context parameters', () => {
+  const contextOf = (context: Record<string, unknown>) => readAttuneContext(new App({ context }));
+
+  it('Given no context, then the stage is dev and the constructs keep their defaults', () => {
+    expect(contextOf({})).toEqual({ stage: 'dev', maxUploadBytes: undefined, logRetention: undefined });
+  });
+
+  it('Given string values as `-c key=value` passes them, then they are read as integers', () => {
+    expect(
+      contextOf({
+        [CONTEXT_KEYS.stage]: 'prod-eu',
+        [CONTEXT_KEYS.maxUploadBytes]: '1000000',
+        [CONTEXT_KEYS.logRetentionDays]: '7',
+      }),
+    ).toEqual({ stage: 'prod-eu', maxUploadBytes: 1_000_000, logRetention: RetentionDays.ONE_WEEK });
+  });
+
+  it.each(['Prod', '1st', 'a'.repeat(21), 'dev_1'])('Given stage %s, then it is rejected', (stage) => {
+    expect(() => contextOf({ [CONTEXT_KEYS.stage]: stage })).toThrow(
+      /attune:stage must be lower-case letters/,
+    );
+  });
+
+  it.each(['abc', '', 2.5, true])(
+    'Given maxUploadBytes %j, then it is rejected as not an integer',
+    (value) => {
+      expect(() => contextOf({ [CONTEXT_KEYS.maxUploadBytes]: value })).toThrow(
+        /attune:maxUploadBytes must be an integer/,
+      );
+    },
+  );
+
+  it.each([0, 4_500_001])('Given maxUploadBytes %s, then it is rejected as out of range', (value) => {
+    expect(() => contextOf({ [CONTEXT_KEYS.maxUploadBytes]: value })).toThrow(
+      /attune:maxUploadBytes must be from 1 to 4500000/,
+    );
+  });
+
+  it.each([31, 0, '2'])(
+    'Given logRetentionDays %j, then it is rejected as not a CloudWatch retention',
+    (value) => {
+      expect(() => contextOf({ [CONTEXT_KEYS.logRetentionDays]: value })).toThrow(
+        /attune:logRetentionDays must be one of 1, 3, 5/,
+      );
+    },
+  );
+
+  it('Given a stage, then the stack is named after it', () => {
+    const staged = createAttuneApp({
+      context: { ...cdkJsonContext(), [CONTEXT_KEYS.stage]: 'qa' },
+      outdir: freshOutdir(),
+    });
+    expect(staged.node.tryFindChild('Attune-qa')).toBeInstanceOf(Stack);
+  });
+});
