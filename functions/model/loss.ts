@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
  * `gather` needs `UnsortedSegmentSum`, a kernel the wasm backend lacks. The forward pass here is
  * `logsumexp(logits) − logits[target]` (a log-softmax evaluated only where it is read, via a gather);
  * the backward pass is the closed form `(softmax(logits) − onehot(target)) · w`, which is exactly what
- * autodiff would produce, in four kernels instead of a dozen.
+ * autodiff would produce, computed as `softmax · w` with `w` subtracted at the N target cells (a scatter),
+ * so no `[tokens, vocab]` one-hot is ever built and the backward makes two passes over the logits.
  */
 
 /** Per-position targets and weights for {@link maskedCrossEntropy}, both shaped `[B, T]`. */
@@ -30,7 +31,6 @@ function flatten(logits: tf.Tensor3D, { targets, mask }: LossTargets) {
     logits2d: tf.reshape(logits, [b * t, v]) as tf.Tensor2D,
     ids: tf.reshape(targets, [b * t]) as tf.Tensor1D,
     weights: tf.reshape(tf.cast(mask, 'float32'), [b * t]) as tf.Tensor1D,
-    vocab: v,
   };
 }
 
@@ -41,11 +41,6 @@ function pickTargets(logits2d: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor1D {
   return tf.gather(tf.reshape(logits2d, [n * v]), flatIndex) as tf.Tensor1D;
 }
 
-function logSumExp(logits2d: tf.Tensor2D): tf.Tensor1D {
-  const max = tf.max(logits2d, 1, true);
-  return tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits2d, max)), 1)), tf.reshape(max, [-1])) as tf.Tensor1D;
-}
-
 /**
  * Mean negative log-likelihood of `targets` over the positions where `mask` is 1.
  * Differentiable with respect to `logits` only; a mask of all zeros gives a loss of 0 (and no gradient)
@@ -53,28 +48,28 @@ function logSumExp(logits2d: tf.Tensor2D): tf.Tensor1D {
  */
 export function maskedCrossEntropy(logits: tf.Tensor3D, targets: LossTargets): tf.Scalar {
   return tf.tidy(() => {
-    const { logits2d, ids, weights, vocab } = flatten(logits, targets);
+    const { logits2d, ids, weights } = flatten(logits, targets);
     const normalised = tf.div(weights, tf.maximum(tf.sum(weights), tf.scalar(1)));
     const loss = tf.customGrad((x, save) => {
       const x2d = x as tf.Tensor2D;
-      const lse = logSumExp(x2d);
+      const max = tf.max(x2d, 1, true);
+      const exps = tf.exp(tf.sub(x2d, max));
+      const sums = tf.sum(exps, 1, true);
+      const nll = tf.sub(tf.add(tf.log(sums), max), tf.reshape(pickTargets(x2d, ids), [-1, 1]));
+      // The backward pass needs softmax(x): keep it rather than x, so it costs one division, not an exp.
       // Closed-over tensors would be freed when this tidy ends, before the backward pass runs: save them.
-      (save as tf.GradSaveFunc)([x2d, lse, ids, normalised]);
-      const nll = tf.sub(lse, pickTargets(x2d, ids));
+      (save as tf.GradSaveFunc)([tf.div(exps, sums), ids, normalised]);
       return {
-        value: tf.sum(tf.mul(nll, normalised)) as tf.Scalar,
+        value: tf.sum(tf.mul(tf.reshape(nll, [-1]), normalised)) as tf.Scalar,
         gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
-          const [xs, lses, savedIds, savedWeights] = saved as [
-            tf.Tensor2D,
-            tf.Tensor1D,
-            tf.Tensor1D,
-            tf.Tensor1D,
-          ];
-          const probs = tf.exp(tf.sub(xs, tf.reshape(lses, [-1, 1])));
-          const scale = tf.reshape(tf.mul(savedWeights, dy), [-1, 1]);
-          // int32 then cast: the wasm OneHot kernel writes zeros when asked for float32 directly.
-          const oneHot = tf.cast(tf.oneHot(savedIds, vocab), 'float32');
-          return tf.mul(tf.sub(probs, oneHot), scale);
+          const [probs, savedIds, savedWeights] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+          const scale = tf.mul(savedWeights, dy);
+          const scaled = tf.mul(probs, tf.reshape(scale, [-1, 1])) as tf.Tensor2D;
+          // Subtract the one-hot at the targets only: w·(p − 1) there, w·p everywhere else.
+          const atTargets = tf.sub(pickTargets(scaled, savedIds), scale);
+          const rows = tf.range(0, probs.shape[0], 1, 'int32');
+          const where = tf.stack([rows, tf.cast(savedIds, 'int32')], 1);
+          return tf.tensorScatterUpdate(scaled, where, atTargets);
         },
       };
     });
