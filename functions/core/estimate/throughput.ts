@@ -1,0 +1,145 @@
+import type { RunMethod } from '#core/estimate/formulas.ts';
+
+/**
+ * How fast a run goes, and where that figure comes from. Until Attune has watched enough runs of a kind,
+ * the figure is the device's datasheet peak times an assumed utilisation; once it has, it is the median
+ * of what it measured. The estimate always says which.
+ */
+
+/** The software a run uses: Attune's trainer on TF.js, or a framework beyond it (for plans it cannot run). */
+export type Backend = 'tfjs-node' | 'tfjs-node-gpu' | 'tfjs-wasm' | 'pytorch';
+
+/**
+ * Assumed model FLOPs utilisation (MFU):
+ * - one GPU: 35%, a usual figure for a well-fed transformer training step (Chowdhery et al. 2022 report
+ *   46% at scale; small batches and fp32 do worse);
+ * - several NVSwitch-connected GPUs in one instance: 30% (gradient/parameter exchange); across such
+ *   instances (EFA): 25%;
+ * - GPUs joined only by PCIe (g5.12xlarge, g5.48xlarge): 25% data parallel (one gradient all-reduce a step),
+ *   12% when ZeRO-3 re-gathers every parameter each micro-batch, or when spanning instances;
+ * - CPU: 10%, since TF.js's CPU kernels reach a small fraction of the vector units' peak.
+ */
+export const ASSUMED_UTILISATION = {
+  gpu: 0.35,
+  multiGpu: 0.3,
+  multiNode: 0.25,
+  pcieDataParallel: 0.25,
+  pcieSharded: 0.12,
+  cpu: 0.1,
+} as const;
+
+/** Runs a bucket needs before its measurements replace the datasheet. */
+export const MIN_CALIBRATION_RUNS = 3;
+
+/** What a measurement is comparable with: same instance type, software, method and model size. */
+export interface CalibrationBucket {
+  readonly instanceType: string;
+  readonly backend: Backend;
+  readonly method: RunMethod;
+  readonly modelSize: string;
+}
+
+/** A decade of parameters, so a 124M and a 355M model share a bucket but a 7B does not. */
+export function modelSizeClass(parameters: number): string {
+  const bounds: [number, string][] = [
+    [1e7, '<10M'],
+    [1e8, '10M-100M'],
+    [1e9, '100M-1B'],
+    [1e10, '1B-10B'],
+  ];
+  for (const [bound, label] of bounds) if (parameters < bound) return label;
+  return '>=10B';
+}
+
+/** The bucket as one string: the storage key of its measurements. */
+export function bucketKey(bucket: CalibrationBucket): string {
+  return `${bucket.instanceType}|${bucket.backend}|${bucket.method}|${bucket.modelSize}`;
+}
+
+/** One finished run's measured training throughput, in data tokens per second. */
+export interface CalibrationSample {
+  readonly bucket: CalibrationBucket;
+  readonly tokensPerSecond: number;
+  readonly jobId: string;
+  readonly recordedAt: number;
+}
+
+/**
+ * Where measurements live. The estimator only reads; finished jobs write. An adapter over DynamoDB keeps
+ * them under the team-independent partition `CALIBRATION#<bucket>`: speed is a property of the hardware,
+ * not of a team, so every team's runs improve every team's estimates.
+ */
+export interface CalibrationStore {
+  record(sample: CalibrationSample): Promise<void>;
+  /** The bucket's most recent measurements (tokens/s), newest first. */
+  recent(bucket: CalibrationBucket): Promise<readonly number[]>;
+}
+
+/** Measurements kept in process: for tests and the embedded stack's first minutes. */
+export class InMemoryCalibrationStore implements CalibrationStore {
+  private readonly samples = new Map<string, CalibrationSample[]>();
+
+  async record(sample: CalibrationSample): Promise<void> {
+    if (!(sample.tokensPerSecond > 0) || !Number.isFinite(sample.tokensPerSecond)) {
+      throw new RangeError(`tokensPerSecond must be a positive number, got ${sample.tokensPerSecond}`);
+    }
+    const key = bucketKey(sample.bucket);
+    const list = this.samples.get(key) ?? [];
+    list.push(sample);
+    list.sort((a, b) => b.recordedAt - a.recordedAt);
+    this.samples.set(key, list);
+  }
+
+  async recent(bucket: CalibrationBucket): Promise<readonly number[]> {
+    return (this.samples.get(bucketKey(bucket)) ?? []).map((s) => s.tokensPerSecond);
+  }
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of nothing');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export interface Throughput {
+  /** Data tokens per second (virtual tokens and validation passes are inside the per-token cost). */
+  readonly tokens_per_second: number;
+  readonly source: 'measured' | 'datasheet × assumed utilisation';
+  readonly detail: string;
+}
+
+/**
+ * Datasheet throughput: devices × peak TFLOPS × utilisation, over the FLOPs each data token costs.
+ * Measured throughput, when the bucket has `MIN_CALIBRATION_RUNS` runs: their median.
+ */
+export function throughputFor(options: {
+  readonly peakTflops: number;
+  readonly precisionLabel: string;
+  readonly devices: number;
+  readonly utilisation: number;
+  readonly flopsPerToken: number;
+  readonly measured: readonly number[];
+  readonly bucket?: CalibrationBucket;
+}): Throughput {
+  if (options.bucket && options.measured.length >= MIN_CALIBRATION_RUNS) {
+    const value = median(options.measured);
+    return {
+      tokens_per_second: value,
+      source: 'measured',
+      detail: `median of ${options.measured.length} measured runs for ${bucketKey(options.bucket)}`,
+    };
+  }
+  const flops = options.devices * options.peakTflops * 1e12 * options.utilisation;
+  const pending =
+    options.bucket && options.measured.length > 0
+      ? `; ${options.measured.length} of ${MIN_CALIBRATION_RUNS} calibration runs so far`
+      : '';
+  return {
+    tokens_per_second: flops / options.flopsPerToken,
+    source: 'datasheet × assumed utilisation',
+    detail: `${options.devices} × ${options.peakTflops} TFLOPS ${options.precisionLabel} × ${Math.round(options.utilisation * 100)}% utilisation ÷ ${options.flopsPerToken.toExponential(3)} FLOPs per token${pending}`,
+  };
+}

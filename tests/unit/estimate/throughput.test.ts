@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bucketKey,
+  type CalibrationBucket,
+  InMemoryCalibrationStore,
+  MIN_CALIBRATION_RUNS,
+  median,
+  modelSizeClass,
+  throughputFor,
+} from '#core/estimate/throughput.ts';
+
+const bucket: CalibrationBucket = {
+  instanceType: 'g5.xlarge',
+  backend: 'tfjs-node-gpu',
+  method: 'supervised',
+  modelSize: '100M-1B',
+};
+const datasheet = {
+  peakTflops: 31.2,
+  precisionLabel: 'fp32',
+  devices: 1,
+  utilisation: 0.35,
+  flopsPerToken: 1e9,
+};
+
+describe('datasheet throughput', () => {
+  it('given 31.2 TFLOPS at 35% and 1 GFLOP a token, then 10,920 tokens/s, labelled datasheet × utilisation', () => {
+    const t = throughputFor({ ...datasheet, measured: [] });
+    expect(t.tokens_per_second).toBeCloseTo(10_920, 6);
+    expect(t.source).toBe('datasheet × assumed utilisation');
+    expect(t.detail).toContain('35% utilisation');
+  });
+
+  it('given fewer than three measured runs, then the datasheet figure is kept and the runs so far are mentioned', () => {
+    const t = throughputFor({ ...datasheet, bucket, measured: [5000, 6000] });
+    expect(t.source).toBe('datasheet × assumed utilisation');
+    expect(t.detail).toContain(`2 of ${MIN_CALIBRATION_RUNS} calibration runs`);
+  });
+
+  it('given three measured runs, then their median replaces the datasheet and the source says measured', () => {
+    const t = throughputFor({ ...datasheet, bucket, measured: [9000, 4000, 5000] });
+    expect(t.tokens_per_second).toBe(5000);
+    expect(t.source).toBe('measured');
+  });
+});
+
+describe('calibration store', () => {
+  it('given runs recorded in two buckets, then each bucket returns only its own, newest first', async () => {
+    const store = new InMemoryCalibrationStore();
+    const other = { ...bucket, method: 'prompt_tuning' as const };
+    await store.record({ bucket, tokensPerSecond: 100, jobId: 'a', recordedAt: 1 });
+    await store.record({ bucket, tokensPerSecond: 200, jobId: 'b', recordedAt: 2 });
+    await store.record({ bucket: other, tokensPerSecond: 300, jobId: 'c', recordedAt: 3 });
+    expect(await store.recent(bucket)).toEqual([200, 100]);
+    expect(await store.recent(other)).toEqual([300]);
+  });
+
+  it('given a non-positive measurement, then it is refused', async () => {
+    const store = new InMemoryCalibrationStore();
+    await expect(store.record({ bucket, tokensPerSecond: 0, jobId: 'a', recordedAt: 1 })).rejects.toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('buckets', () => {
+  it('given 124M and 355M models, then they share a size class; a 7B model does not', () => {
+    expect(modelSizeClass(124e6)).toBe(modelSizeClass(355e6));
+    expect(modelSizeClass(7e9)).toBe('1B-10B');
+    expect(modelSizeClass(70e9)).toBe('>=10B');
+    expect(modelSizeClass(1e6)).toBe('<10M');
+  });
+
+  it('given a bucket, then its key names instance, backend, method and size', () => {
+    expect(bucketKey(bucket)).toBe('g5.xlarge|tfjs-node-gpu|supervised|100M-1B');
+  });
+
+  it('given an even number of values, then the median is the mean of the middle two', () => {
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(RangeError);
+  });
+});
