@@ -12,9 +12,6 @@ const NUMBER = 2;
 const SPACE = 3;
 const OTHER = 4;
 
-/** Class of every code point, filled on first sight (0 = not yet classified): 1.1 MB, once per process. */
-let classes: Uint8Array | undefined;
-
 function classifyCodePoint(codePoint: number): number {
   const char = String.fromCodePoint(codePoint);
   if (/\s/u.test(char)) return SPACE;
@@ -23,91 +20,50 @@ function classifyCodePoint(codePoint: number): number {
   return OTHER;
 }
 
-/** The class of a code point, classified on first sight. */
-function classOf(table: Uint8Array, codePoint: number): number {
-  const known = table[codePoint] as number;
+const ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII[c] = classifyCodePoint(c);
+
+/** Class of every code point, filled on first sight (0 = not yet classified): 1.1 MB, once per process. */
+let classes: Uint8Array | undefined;
+
+function classOfCodePoint(codePoint: number): number {
+  classes ??= new Uint8Array(0x110000);
+  const known = classes[codePoint] as number;
   if (known !== 0) return known;
   const kind = classifyCodePoint(codePoint);
-  table[codePoint] = kind;
+  classes[codePoint] = kind;
   return kind;
 }
 
-function classTable(): Uint8Array {
-  if (classes) return classes;
-  classes = new Uint8Array(0x110000);
-  for (let c = 0; c < 128; c++) classes[c] = classifyCodePoint(c);
-  return classes;
+/** 2 for a surrogate pair at i, else 1. */
+function widthAt(text: string, i: number, n: number, c: number): number {
+  if (c < 0xd800 || c > 0xdbff || i + 1 >= n) return 1;
+  const low = text.charCodeAt(i + 1);
+  return low >= 0xdc00 && low <= 0xdfff ? 2 : 1;
 }
 
-/** Receives each piece as a range of the text, with a hash of its code units (for cache look-ups). */
-export type PieceVisitor = (text: string, start: number, end: number, hash: number) => void;
+/** Class of the (non-ASCII) code point at i whose first code unit is c and width w. */
+function classAt(text: string, i: number, c: number, w: number): number {
+  if (w === 2) return classOfCodePoint(((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000);
+  if (c >= 0xd800 && c <= 0xdfff) return OTHER; // a lone surrogate is neither letter, number nor space
+  return classOfCodePoint(c);
+}
 
-/**
- * Calls `visit` for every pre-token of `text`, in order; the pieces tile the text exactly.
- */
-export function forEachPiece(text: string, visit: PieceVisitor): void {
-  const table = classTable();
-  const n = text.length;
-  // Class and width (1 or 2 code units) of the code point at i.
-  let kind = 0;
-  let width = 1;
-  const classAt = (i: number): void => {
-    const c = text.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdbff || i + 1 >= n) {
-      width = 1;
-      kind = classOf(table, c);
-      return;
+/** End of the run of code points of class `run` that starts at j. */
+function runEnd(text: string, start: number, n: number, run: number): number {
+  let j = start;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c < 128) {
+      if (ASCII[c] !== run) break;
+      j++;
+    } else {
+      const w = widthAt(text, j, n, c);
+      if (classAt(text, j, c, w) !== run) break;
+      j += w;
     }
-    const low = text.charCodeAt(i + 1);
-    if (low < 0xdc00 || low > 0xdfff) {
-      width = 1;
-      kind = OTHER; // a lone surrogate is neither letter, number nor space
-      return;
-    }
-    const cp = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-    width = 2;
-    kind = classOf(table, cp);
-  };
-
-  let i = 0;
-  while (i < n) {
-    const start = i;
-    let end = -1;
-    const c = text.charCodeAt(i);
-    if (c === 0x27 && i + 1 < n) end = contractionEnd(text, i);
-    if (end < 0) {
-      classAt(i);
-      let run = kind;
-      let j = i + width;
-      if (c === 0x20 && j < n) {
-        classAt(j);
-        if (kind !== SPACE) {
-          run = kind;
-          j += width;
-        }
-      }
-      if (run === SPACE) {
-        while (j < n) {
-          classAt(j);
-          if (kind !== SPACE) break;
-          j += width;
-        }
-        // \s+(?!\S): all of a whitespace run at the end; else all but its last char (all whitespace is BMP).
-        end = j === n || j - start === 1 ? j : j - 1;
-      } else {
-        while (j < n) {
-          classAt(j);
-          if (kind !== run) break;
-          j += width;
-        }
-        end = j;
-      }
-    }
-    let hash = 0x811c9dc5;
-    for (let k = start; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
-    visit(text, start, end, hash);
-    i = end;
   }
+  return j;
 }
 
 /** End of `'s 't 're 've 'm 'll 'd` at i (case-sensitive, as GPT-2's regex is), or -1. */
@@ -118,4 +74,47 @@ function contractionEnd(text: string, i: number): number {
   if ((d === 0x72 || d === 0x76) && e === 0x65) return i + 3; // re ve
   if (d === 0x6c && e === 0x6c) return i + 3; // ll
   return -1;
+}
+
+/** The end of the pre-token that starts at `start` (< text.length). */
+export function pieceEnd(text: string, start: number): number {
+  const n = text.length;
+  const c = text.charCodeAt(start);
+  if (c === 0x27 && start + 1 < n) {
+    const end = contractionEnd(text, start);
+    if (end > 0) return end;
+  }
+  let w = c < 128 ? 1 : widthAt(text, start, n, c);
+  let run = c < 128 ? (ASCII[c] as number) : classAt(text, start, c, w);
+  let j = start + w;
+  if (c === 0x20 && j < n) {
+    // ' ?\p{L}+', ' ?\p{N}+', ' ?[^\s\p{L}\p{N}]+': a space joins the word after it.
+    const d = text.charCodeAt(j);
+    w = d < 128 ? 1 : widthAt(text, j, n, d);
+    const next = d < 128 ? (ASCII[d] as number) : classAt(text, j, d, w);
+    if (next !== SPACE) {
+      run = next;
+      j += w;
+    }
+  }
+  if (run !== SPACE) return runEnd(text, j, n, run);
+  const end = runEnd(text, j, n, SPACE);
+  // \s+(?!\S): a whitespace run at the end whole; before a non-space, all but its last char (whitespace is BMP).
+  return end === n || end - start === 1 ? end : end - 1;
+}
+
+/** FNV-1a of the code units in [start, end): the cache key's hash. */
+export function pieceHash(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let k = start; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
+  return hash;
+}
+
+/** Calls `visit` for every pre-token of `text`, in order; the pieces tile the text exactly. */
+export function forEachPiece(text: string, visit: (start: number, end: number) => void): void {
+  for (let i = 0; i < text.length; ) {
+    const end = pieceEnd(text, i);
+    visit(i, end);
+    i = end;
+  }
 }

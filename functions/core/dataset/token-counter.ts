@@ -4,7 +4,7 @@
  * so each distinct pre-token is tokenized once and remembered. The cache is bounded, so memory does not
  * grow with the file.
  */
-import { forEachPiece } from '#core/dataset/pre-tokenizer.ts';
+import { pieceEnd, pieceHash } from '#core/dataset/pre-tokenizer.ts';
 
 /** The part of a tokenizer that counting needs (`AttuneTokenizer` from `#model/tokenizer.ts` fits). */
 export interface TextEncoderLike {
@@ -20,8 +20,8 @@ export interface TokenCounter {
 
 /** Pieces longer than this are rare (long numbers, URLs) and are not cached. */
 const MAX_CACHED_PIECE = 48;
-const CACHE_SLOTS = 1 << 17;
-/** The cache is emptied when it is this full: simple, bounded, and rare for natural text. */
+const CACHE_SLOTS = 1 << 18;
+/** The cache is emptied when it is this full: simple, bounded (a few MB), and rare for natural text. */
 const CACHE_LIMIT = CACHE_SLOTS >> 1;
 
 /**
@@ -42,6 +42,52 @@ const PROBES = [
   '\u2028line\u2029',
 ];
 
+/** Open addressing over parallel arrays: no allocation on a hit, which is nearly every piece. */
+class PieceCache {
+  private readonly keys: string[] = new Array<string>(CACHE_SLOTS).fill('');
+  private readonly hashes = new Int32Array(CACHE_SLOTS);
+  private readonly counts = new Int32Array(CACHE_SLOTS);
+  private size = 0;
+
+  constructor(private readonly exact: (text: string) => number) {}
+
+  count(text: string, start: number, end: number): number {
+    const length = end - start;
+    if (length > MAX_CACHED_PIECE) return this.exact(text.slice(start, end));
+    const hash = pieceHash(text, start, end);
+    const mask = CACHE_SLOTS - 1;
+    let slot = hash & mask;
+    for (;;) {
+      const key = this.keys[slot] as string;
+      if (key.length === 0) break;
+      if (this.hashes[slot] === hash && key.length === length && sameChars(key, text, start)) {
+        return this.counts[slot] as number;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const piece = text.slice(start, end);
+    const count = this.exact(piece);
+    if (this.size >= CACHE_LIMIT) this.clear();
+    slot = hash & mask;
+    while ((this.keys[slot] as string).length !== 0) slot = (slot + 1) & mask;
+    this.keys[slot] = piece;
+    this.hashes[slot] = hash;
+    this.counts[slot] = count;
+    this.size++;
+    return count;
+  }
+
+  clear(): void {
+    this.keys.fill('');
+    this.size = 0;
+  }
+}
+
+function sameChars(key: string, text: string, start: number): boolean {
+  for (let k = 0; k < key.length; k++) if (key.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
+  return true;
+}
+
 /**
  * A counter over `tokenizer` that splits texts into GPT-2 pre-tokens and caches each piece's count.
  * `specialTokens` (written literally in a text, the tokenizer turns them into single ids) make the text
@@ -52,56 +98,19 @@ export function createTokenCounter(
   specialTokens: readonly string[] = ['<|endoftext|>'],
 ): TokenCounter {
   const exact = (text: string): number => tokenizer.encode(text).length;
-  const keys: Array<string | undefined> = new Array(CACHE_SLOTS);
-  const hashes = new Int32Array(CACHE_SLOTS);
-  const counts = new Int32Array(CACHE_SLOTS);
-  const mask = CACHE_SLOTS - 1;
-  let size = 0;
-  let total = 0;
-
-  const lookUp = (text: string, start: number, end: number, hash: number): void => {
-    const length = end - start;
-    if (length > MAX_CACHED_PIECE) {
-      total += exact(text.slice(start, end));
-      return;
-    }
-    let slot = hash & mask;
-    for (;;) {
-      const key = keys[slot];
-      if (key === undefined) break;
-      if (hashes[slot] === hash && key.length === length && sameChars(key, text, start)) {
-        total += counts[slot] as number;
-        return;
-      }
-      slot = (slot + 1) & mask;
-    }
-    const piece = text.slice(start, end);
-    const count = exact(piece);
-    total += count;
-    if (size >= CACHE_LIMIT) {
-      keys.fill(undefined);
-      size = 0;
-      slot = hash & mask;
-    }
-    keys[slot] = piece;
-    hashes[slot] = hash;
-    counts[slot] = count;
-    size++;
-  };
-
+  const cache = new PieceCache(exact);
   const cached = (text: string): number => {
     for (const special of specialTokens) if (text.includes(special)) return exact(text);
-    total = 0;
-    forEachPiece(text, lookUp);
+    let total = 0;
+    for (let i = 0; i < text.length; ) {
+      const end = pieceEnd(text, i);
+      total += cache.count(text, i, end);
+      i = end;
+    }
     return total;
   };
-
   const agrees = PROBES.every((probe) => cached(probe) === exact(probe));
-  if (!agrees) keys.fill(undefined);
-  return agrees ? { count: cached, mode: 'cached' } : { count: exact, mode: 'exact' };
-}
-
-function sameChars(key: string, text: string, start: number): boolean {
-  for (let k = 0; k < key.length; k++) if (key.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
-  return true;
+  if (agrees) return { count: cached, mode: 'cached' };
+  cache.clear();
+  return { count: exact, mode: 'exact' };
 }
