@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '#core/errors.ts';
+import type { PromptTuningInit } from '#model/soft-prompt.ts';
 
 /**
  * Training hyper-parameters under OpenAI's names (`n_epochs`, `batch_size`, `learning_rate_multiplier`,
@@ -9,8 +10,6 @@ import { ValidationError } from '#core/errors.ts';
 
 /** `supervised` = full fine-tuning; `prompt_tuning` (also hybrid, over a fine-tuned model); `pretrain` = raw text. */
 export type TrainingMethod = 'supervised' | 'prompt_tuning' | 'pretrain';
-
-export type PromptTuningInit = 'RANDOM' | 'SAMPLE_VOCAB' | 'TEXT';
 
 const auto = z.literal('auto');
 

@@ -1,8 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import { initBackend } from '#model/backend.ts';
 
-/** The training tests run where the local product runs: TF.js on the wasm backend. */
+/** The training tests run where the local product runs: TF.js on the wasm backend, with Attune's kernels. */
 export async function useTrainingBackend(): Promise<void> {
-  await tf.setBackend('wasm');
-  await tf.ready();
+  await initBackend({ log: () => {} });
 }

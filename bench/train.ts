@@ -1,0 +1,277 @@
+/**
+ * Training throughput benchmark: tokens/s of full fine-tuning and of prompt tuning on the reference
+ * configuration (4 layers, 4 heads, n_embd 128, vocab 4096, 20 virtual tokens, batch 8 × 128), through
+ * Attune's own trainer on TF.js wasm, and the same model and steps trained by PyTorch in the same run
+ * (Debian's python3-torch with OpenBLAS, 2 threads), reusing the PyTorch GPT-2 forward of
+ * tests/reference/gpt2_reference.py. Writes bench/results/train.json.
+ *
+ *   npx tsx bench/train.ts [--steps 6] [--warmup 2] [--no-torch] [--profile]
+ *
+ * Not a timed test: the figures depend on the machine and on what else runs on it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '#model/backend.ts';
+import type { Gpt2Config } from '#model/config.ts';
+import { disposeGpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
+import { AdamW } from '#model/optimizer.ts';
+import { trainModel } from '#model/train.ts';
+import type { TokenizedExample } from '#model/train-batch.ts';
+import { disposeTrainBatch, makeTrainBatch } from '#model/train-batch.ts';
+import type { TrainingMethod } from '#model/train-hyperparameters.ts';
+import { lossAndGradients } from '#model/train-step.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CONFIG: Gpt2Config = {
+  n_layer: 4,
+  n_head: 4,
+  n_embd: 128,
+  n_positions: 256,
+  vocab_size: 4096,
+  layer_norm_epsilon: 1e-5,
+};
+const BATCH = 8;
+const SEQ = 128;
+const VIRTUAL_TOKENS = 20;
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    'no-torch': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
+});
+const steps = Number(args.steps);
+const warmup = Number(args.warmup);
+
+/** Random ids, SEQ inputs + 1 target each, loss on every position: the cost of a full-length batch. */
+function syntheticExamples(count: number, seed: number): TokenizedExample[] {
+  let state = seed;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % CONFIG.vocab_size;
+  };
+  return Array.from({ length: count }, () => ({
+    inputIds: Array.from({ length: SEQ + 1 }, next),
+    lossMask: Array.from({ length: SEQ + 1 }, () => 1),
+  }));
+}
+
+interface Measured {
+  tokensPerSecond: number;
+  secondsPerStep: number;
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/** Runs the real trainer; throughput counts only the steps after `warmup` (kernel set-up, allocation). */
+async function measureAttune(method: Exclude<TrainingMethod, 'pretrain'>): Promise<Measured> {
+  const weights = initGpt2Weights(CONFIG, 1);
+  const stamps: number[] = [];
+  const losses: number[] = [];
+  const total = warmup + steps;
+  const result = await trainModel({
+    config: CONFIG,
+    weights,
+    method,
+    train: syntheticExamples(BATCH * total, 7),
+    validation: [],
+    hyperparameters: {
+      n_epochs: 1,
+      batch_size: BATCH,
+      ...(method === 'prompt_tuning'
+        ? { num_virtual_tokens: VIRTUAL_TOKENS, prompt_tuning_init: 'RANDOM' }
+        : {}),
+    },
+    seed: 3,
+    log: () => {},
+    onStep: (m) => {
+      stamps.push(performance.now());
+      losses.push(m.trainLoss);
+    },
+  });
+  result.prompt?.dispose();
+  disposeGpt2Weights(weights);
+  const timed = (stamps.at(-1) ?? 0) - (stamps[warmup - 1] ?? 0);
+  return {
+    tokensPerSecond: (BATCH * SEQ * steps) / (timed / 1000),
+    secondsPerStep: timed / 1000 / steps,
+    steps,
+    firstLoss: losses[0] ?? Number.NaN,
+    lastLoss: losses.at(-1) ?? Number.NaN,
+  };
+}
+
+const TORCH_SCRIPT = `
+import json, math, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+import torch.nn.functional as F
+import gpt2_reference as ref
+torch.set_num_threads(2)
+# The reference forward with torch's own fused LayerNorm and GELU: the fair, fast PyTorch baseline.
+ref.layer_norm = lambda x, g, b, eps: F.layer_norm(x, (x.shape[-1],), g, b, eps)
+ref.gelu_new = lambda x: F.gelu(x, approximate="tanh")
+a = json.loads(sys.argv[2])
+c, B, T, P = a["config"], a["batch"], a["seq"], a["virtual"]
+torch.manual_seed(0)
+gen = torch.Generator().manual_seed(1)
+w = {}
+for name, shape in a["shapes"].items():
+    if name.endswith(".bias"): w[name] = torch.zeros(shape)
+    elif ".ln_" in name or name.startswith("ln_f"): w[name] = torch.ones(shape)
+    else: w[name] = torch.randn(*shape, generator=gen) * 0.02
+def run(method):
+    params = {k: v.clone().requires_grad_(method == "supervised") for k, v in w.items()}
+    prompt = (torch.randn(P, c["n_embd"], generator=gen) * 0.02).requires_grad_() if method == "prompt_tuning" else None
+    if method == "supervised":
+        decay = [v for k, v in params.items() if k.startswith("h.") and k.endswith(".weight") and v.dim() == 2]
+        rest = [v for k, v in params.items() if not (k.startswith("h.") and k.endswith(".weight") and v.dim() == 2)]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-4)
+        trained = decay + rest
+    else:
+        opt = torch.optim.AdamW([prompt], lr=3e-2, weight_decay=0.0)
+        trained = [prompt]
+    stamps, losses = [], []
+    for step in range(a["warmup"] + a["steps"]):
+        ids = torch.randint(0, c["vocab_size"], (B, T + 1), generator=gen)
+        x, y = ids[:, :-1], ids[:, 1:]
+        emb = params["wte.weight"][x]
+        mask = torch.ones(B, T, dtype=torch.int64)
+        if prompt is not None:
+            emb = torch.cat([prompt.expand(B, -1, -1), emb], dim=1)
+            mask = torch.ones(B, T + P, dtype=torch.int64)
+        logits = ref.forward(c, params, emb, mask)[:, -T:]
+        loss = F.cross_entropy(logits.reshape(-1, c["vocab_size"]), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
+        opt.step()
+        losses.append(loss.item())
+        stamps.append(time.perf_counter())
+    timed = stamps[-1] - stamps[a["warmup"] - 1]
+    return {"tokensPerSecond": B * T * a["steps"] / timed, "secondsPerStep": timed / a["steps"],
+            "steps": a["steps"], "firstLoss": losses[0], "lastLoss": losses[-1]}
+print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                  "supervised": run("supervised"), "prompt_tuning": run("prompt_tuning")}))
+`;
+
+interface TorchResult {
+  torch: string;
+  threads: number;
+  supervised: Measured;
+  prompt_tuning: Measured;
+}
+
+function measureTorch(): TorchResult {
+  const shapes = Object.fromEntries([...initShapes()].map(([name, shape]) => [name, shape] as const));
+  const input = JSON.stringify({
+    config: CONFIG,
+    batch: BATCH,
+    seq: SEQ,
+    virtual: VIRTUAL_TOKENS,
+    warmup,
+    steps,
+    shapes,
+  });
+  const threads = { OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2', MKL_NUM_THREADS: '2' };
+  const out = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, path.join(ROOT, 'tests/reference'), input], {
+    env: { ...process.env, ...threads },
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (out.status !== 0) throw new Error(`PyTorch reference failed: ${out.stderr || out.error?.message}`);
+  return JSON.parse(out.stdout) as TorchResult;
+}
+
+function initShapes(): Map<string, number[]> {
+  const weights = initGpt2Weights(CONFIG, 1);
+  const shapes = new Map([...weights].map(([name, v]) => [name, [...v.shape]]));
+  disposeGpt2Weights(weights);
+  return shapes;
+}
+
+/**
+ * Where one step's time goes: milliseconds per kernel (forward, backward and AdamW together, as the
+ * engine dispatches them; the matmul wrapper's own transposes count under BatchMatMul), and the wall time
+ * that no kernel accounts for (JS dispatch, tape bookkeeping, copies).
+ */
+async function profileTrainingStep(method: 'supervised' | 'prompt_tuning') {
+  const weights = initGpt2Weights(CONFIG, 1);
+  const prompt =
+    method === 'prompt_tuning'
+      ? tf.variable(tf.randomNormal([VIRTUAL_TOKENS, CONFIG.n_embd], 0, 0.02))
+      : undefined;
+  const trained = prompt ? new Map([['prompt_embeddings', prompt]]) : new Map(weights);
+  const optimizer = new AdamW(trained, { weightDecay: 0.01 });
+  const model = { config: CONFIG, weights, ...(prompt ? { prompt } : {}) };
+  const step = () => {
+    const batch = makeTrainBatch(syntheticExamples(BATCH, 11), false);
+    const { grads } = lossAndGradients(model, batch, trained);
+    optimizer.applyGradients(grads, 1e-4);
+    disposeTrainBatch(batch);
+  };
+  step();
+  const started = performance.now();
+  const info = await tf.profile(step);
+  const wallMs = performance.now() - started;
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) {
+    byKernel.set(
+      k.name,
+      (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0),
+    );
+  }
+  const kernelMs = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  optimizer.dispose();
+  prompt?.dispose();
+  disposeGpt2Weights(weights);
+  const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  return {
+    wall_ms: Math.round(wallMs),
+    kernel_ms: Math.round(kernelMs),
+    kernels_dispatched: info.kernels.length,
+    top_kernels_ms: Object.fromEntries(top.map(([name, ms]) => [name, Math.round(ms)])),
+  };
+}
+
+const backend = await initBackend({ log: () => {} });
+const attune = {
+  supervised: await measureAttune('supervised'),
+  prompt_tuning: await measureAttune('prompt_tuning'),
+};
+console.log(`attune (${backend}): ${JSON.stringify(attune)}`);
+const torch = args['no-torch'] ? null : measureTorch();
+if (torch)
+  console.log(
+    `pytorch ${torch.torch}: ${JSON.stringify({ supervised: torch.supervised, prompt_tuning: torch.prompt_tuning })}`,
+  );
+const profile = args.profile
+  ? {
+      supervised: await profileTrainingStep('supervised'),
+      prompt_tuning: await profileTrainingStep('prompt_tuning'),
+    }
+  : undefined;
+const ratio = (method: 'supervised' | 'prompt_tuning') =>
+  torch ? Number((attune[method].tokensPerSecond / torch[method].tokensPerSecond).toFixed(3)) : null;
+const result = {
+  measured_at: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version },
+  configuration: { ...CONFIG, batch_size: BATCH, sequence_length: SEQ, num_virtual_tokens: VIRTUAL_TOKENS },
+  timed_steps: steps,
+  warmup_steps: warmup,
+  attune: { backend, tfjs: tf.version.tfjs, ...attune },
+  pytorch: torch,
+  ratio_attune_over_pytorch: { supervised: ratio('supervised'), prompt_tuning: ratio('prompt_tuning') },
+  ...(profile ? { profile_ms_per_kernel: profile } : {}),
+};
+mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(path.join(ROOT, 'bench/results/train.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result.ratio_attune_over_pytorch));
