@@ -20,9 +20,9 @@ export function cdkJsonContext(): Record<string, unknown> {
  * validation (the slow part of synthesis) is off here: these tests assert on the template itself, and the
  * app test (app.test.ts) runs the full validation, cdk-nag included, on the real app.
  */
-export function newTestStack(extraContext: Record<string, unknown> = {}): { app: App; stack: Stack } {
+export function newTestStack(): { app: App; stack: Stack } {
   const app = new App({
-    context: { ...cdkJsonContext(), ...extraContext },
+    context: cdkJsonContext(),
     builtinCloudFormationValidation: false,
   });
   return { app, stack: new Stack(app, 'Test') };

@@ -241,11 +241,20 @@ describe('AttuneStorage binding', () => {
     });
   });
 
-  it('Given a KMS bucket, then a bound reader may decrypt with its key', () => {
+  it('Given a KMS bucket, then a bound reader may decrypt with its key but not encrypt', () => {
     const { template } = synthStorage(
       { encryption: BucketEncryption.KMS },
       { table: TableAccess.WRITE, bucket: BucketAccess.READ },
     );
     expect(allowedActions(template)).toContain('kms:Decrypt');
+    expect(allowedActions(template)).not.toContain('kms:Encrypt');
+  });
+
+  it('Given a KMS bucket, then a bound writer may encrypt and decrypt with its key', () => {
+    const { template } = synthStorage(
+      { encryption: BucketEncryption.KMS },
+      { table: TableAccess.READ_WRITE, bucket: BucketAccess.READ_WRITE },
+    );
+    expect(allowedActions(template)).toEqual(expect.arrayContaining(['kms:Encrypt', 'kms:Decrypt']));
   });
 });
