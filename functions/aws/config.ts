@@ -13,12 +13,15 @@ const ConfigSchema = z.object({
   /** Local endpoints (embedded stack); absent in AWS. */
   ATTUNE_DYNAMODB_ENDPOINT: z.url().optional(),
   ATTUNE_S3_ENDPOINT: z.url().optional(),
-  /** Largest body `POST /v1/files` takes; larger datasets go through `POST /v1/uploads`. */
+  /**
+   * Largest body `POST /v1/files` takes; larger datasets go through `POST /v1/uploads`. 4 MiB by default:
+   * base64-encoded by API Gateway, a larger body would exceed Lambda's 6 MB payload limit.
+   */
   ATTUNE_MAX_UPLOAD_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(5 * 1024 * 1024),
+    .default(4 * 1024 * 1024),
   /** Lifetime of presigned upload URLs. */
   ATTUNE_UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
 });
