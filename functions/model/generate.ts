@@ -76,7 +76,9 @@ export function sampleToken(
 ): number {
   if (temperature === 0) return argmax(logits);
   const scaled = logSoftmax(Float32Array.from(logits, (v) => v / temperature));
-  const order = Array.from(scaled.keys()).sort((a, b) => (scaled[b] as number) - (scaled[a] as number));
+  // Sorting the vocabulary is only needed to find the nucleus; without top-p, draw in id order.
+  const ids = Array.from(scaled.keys());
+  const order = topP < 1 ? ids.sort((a, b) => (scaled[b] as number) - (scaled[a] as number)) : ids;
   const kept: number[] = [];
   let mass = 0;
   for (const id of order) {

@@ -141,13 +141,13 @@ function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; data
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
+    throw new FormatError(`safetensors: header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
+  }
   if (headerLength > BigInt(bytes.byteLength - 8)) {
     throw new FormatError(
       `safetensors: header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes)`,
     );
-  }
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError(`safetensors: header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
   }
   const dataStart = 8 + Number(headerLength);
   let header: unknown;

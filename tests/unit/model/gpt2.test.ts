@@ -9,6 +9,7 @@ import {
   gpt2WeightShapes,
   initGpt2Weights,
 } from '#model/gpt2.ts';
+import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
 import { maxAbsDiff, TINY_CONFIG } from './helpers.ts';
 
 let weights: Gpt2Weights;
@@ -147,6 +148,74 @@ describe('gpt2Forward', () => {
     expect(
       tf.sum(tf.abs(grads[(weights.get('wte.weight') as tf.Variable).name] as tf.Tensor)).dataSync()[0],
     ).toBeGreaterThan(0);
+  });
+
+  it('given a prefix then a suffix through the KV cache, then the suffix logits equal one full pass', () => {
+    const mask = tf.tensor2d([
+      [1, 1, 1, 1, 1],
+      [1, 1, 1, 0, 0],
+    ]);
+    const prompt = tf.randomNormal([2, 16], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const full = gpt2Forward(
+      TINY_CONFIG,
+      weights,
+      ids([
+        [1, 2, 3, 4, 5],
+        [6, 7, 8, 0, 0],
+      ]),
+      { attentionMask: mask, prompt },
+    );
+    const first = gpt2Forward(
+      TINY_CONFIG,
+      weights,
+      ids([
+        [1, 2, 3],
+        [6, 7, 8],
+      ]),
+      {
+        attentionMask: mask.slice([0, 0], [2, 3]),
+        prompt,
+        cache: emptyKvCache(),
+      },
+    );
+    const cache = first.cache as KvCache;
+    expect(cache.length).toBe(5);
+    const second = gpt2Forward(
+      TINY_CONFIG,
+      weights,
+      ids([
+        [4, 5],
+        [0, 0],
+      ]),
+      {
+        attentionMask: mask.slice([0, 3], [2, 2]),
+        cache,
+      },
+    );
+    expect((second.cache as KvCache).length).toBe(7);
+    expect(maxAbsDiff(first.logits, full.logits.slice([0, 0, 0], [2, 5, 50]))).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(second.logits.slice([0, 0, 0], [1, 2, 50]), full.logits.slice([0, 5, 0], [1, 2, 50])),
+    ).toBeLessThan(1e-5);
+    disposeKvCache(cache);
+    disposeKvCache(second.cache as KvCache);
+  });
+
+  it('given a soft prompt with a non-empty cache, then it throws: the prompt belongs at the start', () => {
+    const first = gpt2Forward(TINY_CONFIG, weights, ids([[1]]), { cache: emptyKvCache() });
+    const prompt = tf.zeros([1, 16]) as tf.Tensor2D;
+    expect(() =>
+      gpt2Forward(TINY_CONFIG, weights, ids([[2]]), { cache: first.cache as KvCache, prompt }),
+    ).toThrow(/start of a sequence/);
+    disposeKvCache(first.cache as KvCache);
+  });
+
+  it('given a cache built for another batch size, then it throws', () => {
+    const first = gpt2Forward(TINY_CONFIG, weights, ids([[1], [2]]), { cache: emptyKvCache() });
+    expect(() => gpt2Forward(TINY_CONFIG, weights, ids([[3]]), { cache: first.cache as KvCache })).toThrow(
+      /cache batch 2/,
+    );
+    disposeKvCache(first.cache as KvCache);
   });
 
   it('given more positions than n_positions, then it throws a ContextLengthError', () => {

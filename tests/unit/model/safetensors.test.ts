@@ -122,6 +122,10 @@ describe('readSafetensors rejects a lying file', () => {
     expectFormatError(rawFile({}, 0, 1_000_000n), /runs past the end of the file/);
   });
 
+  it('given a header length beyond the 100 MB cap, then it throws before reading it', () => {
+    expectFormatError(rawFile({}, 0, 200_000_000n), /exceeds 100000000 bytes/);
+  });
+
   it('given a header that is not JSON, then it throws', () => {
     const bytes = new Uint8Array(8 + 3);
     new DataView(bytes.buffer).setBigUint64(0, 3n, true);
@@ -223,6 +227,13 @@ describe('toFloat32', () => {
     expect(out[1]).toBe(-2);
     expect(out[2]).toBeCloseTo(0.33325195, 7);
     expect(out[3]).toBeCloseTo(2 ** -24, 12);
+  });
+
+  it('given F16 infinities and NaN, then they widen to the same specials', () => {
+    const t: SafeTensor = { dtype: 'F16', shape: [3], data: new Uint16Array([0x7c00, 0xfc00, 0x7e00]) };
+    const out = Array.from(toFloat32('s', t));
+    expect(out.slice(0, 2)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]);
+    expect(Number.isNaN(out[2])).toBe(true);
   });
 
   it('given BF16 values, then they widen to the float32 with the same top bits', () => {

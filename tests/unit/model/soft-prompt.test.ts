@@ -82,6 +82,12 @@ describe('initSoftPrompt', () => {
     );
   });
 
+  it('given weights without wte, then it throws naming the tensor', () => {
+    expect(() =>
+      initSoftPrompt({ ...base, weights: new Map(), init: 'RANDOM', numVirtualTokens: 1 }),
+    ).toThrow(/wte\.weight/);
+  });
+
   it('given zero virtual tokens, then it throws naming the parameter', () => {
     expect(() => initSoftPrompt({ ...base, init: 'RANDOM', numVirtualTokens: 0 })).toThrow(
       /num_virtual_tokens/,
