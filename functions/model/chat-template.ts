@@ -27,6 +27,16 @@ export const ROLE_MARKERS = {
   assistant: '<|assistant|>',
 } as const;
 
+/**
+ * The same template in Jinja, as Hugging Face `transformers` reads it from `tokenizer_config.json`
+ * (`chat_template`, with `eos_token` = `<|endoftext|>`), so `tokenizer.apply_chat_template(messages,
+ * add_generation_prompt=True)` builds the prompt an Attune-tuned model expects.
+ */
+export const CHAT_TEMPLATE_JINJA =
+  "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] }}" +
+  "{% if message['role'] == 'assistant' %}{{ eos_token }}{% else %}{{ '\\n' }}{% endif %}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+
 /** A piece of the rendered example: text, or the end-of-text token, and whether loss is taken on it. */
 export type TemplateSegment =
   | { readonly kind: 'text'; readonly text: string; readonly trained: boolean }

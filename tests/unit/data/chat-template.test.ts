@@ -1,6 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ChatExample } from '#core/dataset/example.ts';
-import { chatPromptSegments, exampleSegments, renderSegments } from '#model/chat-template.ts';
+import type { ChatExample, ChatMessage } from '#core/dataset/example.ts';
+import {
+  CHAT_TEMPLATE_JINJA,
+  chatPromptSegments,
+  exampleSegments,
+  renderSegments,
+} from '#model/chat-template.ts';
 
 const EOT = '<|endoftext|>';
 const chat: ChatExample = {
@@ -66,4 +72,30 @@ describe('chat template', () => {
     const context = exampleSegments(chat)[0];
     expect(chatPromptSegments(chat.messages.slice(0, 2))).toEqual([context]);
   });
+});
+
+interface JinjaReference {
+  template: string;
+  cases: Array<{ messages: ChatMessage[]; rendered: string; generationPrompt: string }>;
+}
+
+/** Rendered by jinja2 as transformers renders `chat_template` (tests/fixtures/tokenizer/chat-template-reference.py). */
+const jinja = JSON.parse(
+  readFileSync(new URL('../../fixtures/tokenizer/chat-template-reference.json', import.meta.url), 'utf8'),
+) as JinjaReference;
+
+describe('chat template against its Jinja form rendered by jinja2', () => {
+  it('given the recorded reference, then it was rendered from the current Jinja template', () => {
+    expect(jinja.template).toBe(CHAT_TEMPLATE_JINJA);
+  });
+
+  it.each(jinja.cases.map((c, i) => [i, c] as const))(
+    'given conversation %i, when rendered for training and for generation, then the text equals jinja2',
+    (_, reference) => {
+      expect(renderSegments(exampleSegments({ format: 'chat', messages: reference.messages }), EOT)).toBe(
+        reference.rendered,
+      );
+      expect(renderSegments(chatPromptSegments(reference.messages), EOT)).toBe(reference.generationPrompt);
+    },
+  );
 });
