@@ -103,13 +103,6 @@ export function pieceEnd(text: string, start: number): number {
   return end === n || end - start === 1 ? end : end - 1;
 }
 
-/** FNV-1a of the code units in [start, end): the cache key's hash. */
-export function pieceHash(text: string, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let k = start; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193);
-  return hash;
-}
-
 /** Calls `visit` for every pre-token of `text`, in order; the pieces tile the text exactly. */
 export function forEachPiece(text: string, visit: (start: number, end: number) => void): void {
   for (let i = 0; i < text.length; ) {

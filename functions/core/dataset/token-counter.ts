@@ -4,7 +4,7 @@
  * so each distinct pre-token is tokenized once and remembered. The cache is bounded, so memory does not
  * grow with the file.
  */
-import { pieceEnd, pieceHash } from '#core/dataset/pre-tokenizer.ts';
+import { pieceEnd } from '#core/dataset/pre-tokenizer.ts';
 
 /** The part of a tokenizer that counting needs (`AttuneTokenizer` from `#model/tokenizer.ts` fits). */
 export interface TextEncoderLike {
@@ -21,7 +21,7 @@ export interface TokenCounter {
 /** Pieces longer than this are rare (long numbers, URLs) and are not cached. */
 const MAX_CACHED_PIECE = 48;
 const CACHE_SLOTS = 1 << 18;
-/** The cache is emptied when it is this full: simple, bounded (a few MB), and rare for natural text. */
+/** The cache (3 MB) is emptied when it is this full: simple, bounded, and rare for natural text. */
 const CACHE_LIMIT = CACHE_SLOTS >> 1;
 
 /**
@@ -42,50 +42,55 @@ const PROBES = [
   '\u2028line\u2029',
 ];
 
-/** Open addressing over parallel arrays: no allocation on a hit, which is nearly every piece. */
+/**
+ * Open addressing keyed by two independent 32-bit hashes of the piece (and its length), with no string
+ * kept: a hit allocates nothing and compares no characters, and the cache holds no reference to the
+ * dataset's strings. A wrong count needs a 64-bit collision: with the cache full (131,072 pieces), about
+ * one in 10^14 look-ups, i.e. none in any real file.
+ */
 class PieceCache {
-  private readonly keys: string[] = new Array<string>(CACHE_SLOTS).fill('');
-  private readonly hashes = new Int32Array(CACHE_SLOTS);
+  private readonly highs = new Int32Array(CACHE_SLOTS);
+  private readonly lows = new Int32Array(CACHE_SLOTS);
+  /** Count + 1, so that 0 marks an empty slot. */
   private readonly counts = new Int32Array(CACHE_SLOTS);
   private size = 0;
 
   constructor(private readonly exact: (text: string) => number) {}
 
   count(text: string, start: number, end: number): number {
-    const length = end - start;
-    if (length > MAX_CACHED_PIECE) return this.exact(text.slice(start, end));
-    const hash = pieceHash(text, start, end);
+    if (end - start > MAX_CACHED_PIECE) return this.exact(text.slice(start, end));
+    let high = 0x811c9dc5;
+    let low = end - start;
+    for (let k = start; k < end; k++) {
+      const c = text.charCodeAt(k);
+      high = Math.imul(high ^ c, 0x01000193);
+      low = Math.imul(low ^ c, 0x5bd1e995);
+      low ^= low >>> 15;
+    }
     const mask = CACHE_SLOTS - 1;
-    let slot = hash & mask;
+    let slot = (high ^ (high >>> 15)) & mask;
     for (;;) {
-      const key = this.keys[slot] as string;
-      if (key.length === 0) break;
-      if (this.hashes[slot] === hash && key.length === length && sameChars(key, text, start)) {
-        return this.counts[slot] as number;
-      }
+      const stored = this.counts[slot] as number;
+      if (stored === 0) break;
+      if (this.highs[slot] === high && this.lows[slot] === low) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    const piece = text.slice(start, end);
-    const count = this.exact(piece);
-    if (this.size >= CACHE_LIMIT) this.clear();
-    slot = hash & mask;
-    while ((this.keys[slot] as string).length !== 0) slot = (slot + 1) & mask;
-    this.keys[slot] = piece;
-    this.hashes[slot] = hash;
-    this.counts[slot] = count;
+    const count = this.exact(text.slice(start, end));
+    if (this.size >= CACHE_LIMIT) {
+      this.clear();
+      slot = (high ^ (high >>> 15)) & mask;
+    }
+    this.highs[slot] = high;
+    this.lows[slot] = low;
+    this.counts[slot] = count + 1;
     this.size++;
     return count;
   }
 
   clear(): void {
-    this.keys.fill('');
+    this.counts.fill(0);
     this.size = 0;
   }
-}
-
-function sameChars(key: string, text: string, start: number): boolean {
-  for (let k = 0; k < key.length; k++) if (key.charCodeAt(k) !== text.charCodeAt(start + k)) return false;
-  return true;
 }
 
 /**
