@@ -5,6 +5,7 @@ import { authenticate } from '#http/auth.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 import { mapError, notFoundBody } from '#http/error-mapper.ts';
 import { requestId } from '#http/request-id.ts';
+import { estimateRoutes } from '#http/routes/estimates.ts';
 import { fileRoutes } from '#http/routes/files.ts';
 import { uploadRoutes } from '#http/routes/uploads.ts';
 
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/v1/*', authenticate(deps.keys));
   app.route('/v1', fileRoutes(deps));
   app.route('/v1', uploadRoutes(deps));
+  app.route('/v1', estimateRoutes(deps));
 
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404));
 
