@@ -46,6 +46,22 @@ export class ObjectStore {
   }
 
   /**
+   * A URL that lets its holder GET exactly this key until it expires: how content too large for a Lambda
+   * response (6 MB) is handed out. `contentDisposition` is what S3 answers as `Content-Disposition`.
+   */
+  async presignGet(key: string, expiresInSeconds: number, contentDisposition?: string): Promise<string> {
+    return getSignedUrl(
+      this.s3,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(contentDisposition ? { ResponseContentDisposition: contentDisposition } : {}),
+      }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+
+  /**
    * A URL that lets its holder PUT exactly this key until it expires; nothing else in the bucket. With
    * `contentLength`, the length is signed too, so S3 refuses a body of any other size.
    *
