@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LambdaEvent } from 'hono/aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OpenAIFile } from '#core/files.ts';
 import { handler } from '#http/lambda.ts';
@@ -36,8 +37,9 @@ function event(
   };
 }
 
+/** Hono types `body` as `string | null`; API Gateway leaves it out when there is none, as `event` does. */
 async function invoke(e: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  return (await handler(e)) as APIGatewayProxyStructuredResultV2;
+  return (await handler(e as unknown as LambdaEvent)) as APIGatewayProxyStructuredResultV2;
 }
 
 function bodyOf(result: APIGatewayProxyStructuredResultV2): string {

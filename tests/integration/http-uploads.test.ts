@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileObjectKey, type OpenAIFile } from '#core/files.ts';
+import { MAX_INLINE_CONTENT_BYTES } from '#http/routes/files.ts';
 import { MAX_PRESIGNED_UPLOAD_BYTES } from '#http/routes/uploads.ts';
 import { CHAT_LINE, createHarness, errorOf } from '#tests/integration/http-harness.ts';
 
@@ -72,6 +73,20 @@ describe('POST /v1/uploads', () => {
     const res = await h.app.request(`/v1/files/${upload.id}/content`, { headers: auth });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(content);
+  });
+
+  it('Given content larger than a Lambda response can carry, when fetched, then a redirect to a presigned GET that serves it', async () => {
+    const { auth } = await h.team();
+    const big = new Uint8Array(MAX_INLINE_CONTENT_BYTES + 1).fill(0x61);
+    const upload = (await (await create(auth, { ...valid, bytes: big.byteLength })).json()) as UploadObject;
+    expect((await fetch(upload.upload_url, { method: 'PUT', body: big })).status).toBe(200);
+    const res = await h.app.request(`/v1/files/${upload.id}/content`, { headers: auth });
+    expect(res.status).toBe(302);
+    const location = res.headers.get('location') ?? '';
+    expect(new URL(location).searchParams.get('X-Amz-Expires')).toBe('300');
+    const download = await fetch(location);
+    expect(download.status).toBe(200);
+    expect((await download.arrayBuffer()).byteLength).toBe(big.byteLength);
   });
 
   it('Given an upload whose bytes have not arrived, when its content is fetched, then 404', async () => {

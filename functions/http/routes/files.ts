@@ -65,6 +65,17 @@ async function listFiles(
   }
 }
 
+/**
+ * Content up to this size is answered inline. A Lambda response is at most 6 MB and binary bodies travel
+ * base64-encoded (4/3 larger), so anything bigger is answered with a redirect to a short-lived presigned S3
+ * GET instead, the same way on every host so that clients see one behaviour (the `openai` client and
+ * `curl -L` follow it; fetch drops the API key on the cross-origin hop, as S3 requires).
+ */
+export const MAX_INLINE_CONTENT_BYTES = 4 * 1024 * 1024;
+
+/** Long enough to start a download, short enough that a leaked URL soon stops working. */
+export const CONTENT_URL_TTL_SECONDS = 300;
+
 /** `Content-Disposition` for a validated file name, in RFC 6266's UTF-8 form so any name survives. */
 function attachment(filename: string): string {
   return `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`;
@@ -127,6 +138,12 @@ export function fileRoutes(deps: AppDeps): Hono<AppEnv> {
         cause: error,
       });
     }
+    const disposition = attachment(record.filename);
+    if (object.bytes > MAX_INLINE_CONTENT_BYTES) {
+      object.body.destroy();
+      const url = await deps.objects.presignGet(record.objectKey, CONTENT_URL_TTL_SECONDS, disposition);
+      return c.redirect(url, 302);
+    }
     const body = Readable.toWeb(
       object.body,
     ) as NodeWebReadableStream<Uint8Array> as ReadableStream<Uint8Array>;
@@ -135,7 +152,7 @@ export function fileRoutes(deps: AppDeps): Hono<AppEnv> {
       headers: {
         'content-type': 'application/octet-stream',
         'content-length': String(object.bytes),
-        'content-disposition': attachment(record.filename),
+        'content-disposition': disposition,
       },
     });
   });
