@@ -1,0 +1,72 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  bucketKey,
+  type CalibrationBucket,
+  type CalibrationSample,
+  type CalibrationStore,
+} from '#core/estimate/throughput.ts';
+
+/**
+ * Measured training throughput in the single table, under the team-independent partition
+ * `CALIBRATION#<bucket>`: how fast an instance type runs a method on a model size is a fact about the
+ * hardware and the trainer, so every team's finished jobs sharpen every team's estimates. Items hold only
+ * the bucket, the job id and the figure, never a team's data.
+ */
+export const calibrationPk = (bucket: CalibrationBucket): string => `CALIBRATION#${bucketKey(bucket)}`;
+
+/** Sort key: time first (zero-padded milliseconds) so a reverse query returns the newest runs. */
+export const calibrationSk = (sample: CalibrationSample): string =>
+  `RUN#${String(sample.recordedAt).padStart(15, '0')}#${sample.jobId}`;
+
+/** The estimator uses the median of this many most recent runs: old hardware and old code age out. */
+export const RECENT_RUNS = 25;
+
+export class CalibrationRepository implements CalibrationStore {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Records one run; the same job recorded twice (a retried status event) is stored once. */
+  async record(sample: CalibrationSample): Promise<void> {
+    if (!(sample.tokensPerSecond > 0) || !Number.isFinite(sample.tokensPerSecond)) {
+      throw new RangeError(`tokensPerSecond must be a positive number, got ${sample.tokensPerSecond}`);
+    }
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: calibrationPk(sample.bucket),
+            sk: calibrationSk(sample),
+            ...sample.bucket,
+            jobId: sample.jobId,
+            tokensPerSecond: sample.tokensPerSecond,
+            recordedAt: sample.recordedAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      const duplicate =
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error)?.name === 'ConditionalCheckFailedException';
+      if (!duplicate) throw error;
+    }
+  }
+
+  async recent(bucket: CalibrationBucket): Promise<readonly number[]> {
+    const out = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+        ExpressionAttributeValues: { ':pk': calibrationPk(bucket), ':run': 'RUN#' },
+        ScanIndexForward: false,
+        Limit: RECENT_RUNS,
+      }),
+    );
+    return (out.Items ?? []).map((item) => item.tokensPerSecond as number);
+  }
+}

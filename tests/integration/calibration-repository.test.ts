@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { CalibrationRepository, calibrationPk, RECENT_RUNS } from '#aws/calibration-repository.ts';
+import { getClients } from '#aws/clients.ts';
+import { getConfig } from '#aws/config.ts';
+import type { CalibrationBucket } from '#core/estimate/throughput.ts';
+
+const config = getConfig();
+const repository = new CalibrationRepository(getClients(config).dynamo, config.tableName);
+
+/** A bucket no other test writes to: an instance type name nobody else uses. */
+function bucket(): CalibrationBucket {
+  return {
+    instanceType: `test-${randomUUID().slice(0, 8)}.xlarge`,
+    backend: 'tfjs-node-gpu',
+    method: 'supervised',
+    modelSize: '100M-1B',
+  };
+}
+
+describe('calibration repository (DynamoDB Local)', () => {
+  it('given runs recorded out of order, then recent returns them newest first', async () => {
+    const b = bucket();
+    await repository.record({ bucket: b, tokensPerSecond: 100, jobId: 'ftjob-a', recordedAt: 1000 });
+    await repository.record({ bucket: b, tokensPerSecond: 300, jobId: 'ftjob-c', recordedAt: 3000 });
+    await repository.record({ bucket: b, tokensPerSecond: 200, jobId: 'ftjob-b', recordedAt: 2000 });
+    expect(await repository.recent(b)).toEqual([300, 200, 100]);
+  });
+
+  it('given the same job recorded twice, then it counts once', async () => {
+    const b = bucket();
+    const sample = { bucket: b, tokensPerSecond: 100, jobId: 'ftjob-a', recordedAt: 1000 };
+    await repository.record(sample);
+    await repository.record(sample);
+    expect(await repository.recent(b)).toEqual([100]);
+  });
+
+  it('given another bucket, then its runs are not returned', async () => {
+    const b = bucket();
+    await repository.record({
+      bucket: { ...b, method: 'prompt_tuning' },
+      tokensPerSecond: 5,
+      jobId: 'j',
+      recordedAt: 1,
+    });
+    expect(await repository.recent(b)).toEqual([]);
+  });
+
+  it(`given more than ${RECENT_RUNS} runs, then only the most recent ${RECENT_RUNS} are returned`, async () => {
+    const b = bucket();
+    for (let i = 0; i < RECENT_RUNS + 2; i++) {
+      await repository.record({ bucket: b, tokensPerSecond: i + 1, jobId: `job-${i}`, recordedAt: i });
+    }
+    const recent = await repository.recent(b);
+    expect(recent).toHaveLength(RECENT_RUNS);
+    expect(recent[0]).toBe(RECENT_RUNS + 2);
+  });
+
+  it('given a non-positive measurement, then nothing is written', async () => {
+    const b = bucket();
+    await expect(
+      repository.record({ bucket: b, tokensPerSecond: -1, jobId: 'j', recordedAt: 1 }),
+    ).rejects.toThrow(RangeError);
+    expect(await repository.recent(b)).toEqual([]);
+  });
+
+  it('given a bucket, then its partition is team-independent', () => {
+    expect(calibrationPk(bucket())).toMatch(
+      /^CALIBRATION#test-[0-9a-f]{8}\.xlarge\|tfjs-node-gpu\|supervised\|100M-1B$/,
+    );
+  });
+});
