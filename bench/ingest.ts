@@ -90,13 +90,13 @@ async function generate(path: string, targetBytes: number): Promise<number> {
     batch += `${line}\n`;
     if (batch.length > 1 << 20) {
       bytes += Buffer.byteLength(batch);
-      if (!out.write(batch)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(batch)) await new Promise<void>((r) => out.once('drain', () => r()));
       batch = '';
     }
   }
   bytes += Buffer.byteLength(batch);
   out.end(batch);
-  await new Promise((r, j) => out.on('finish', r).on('error', j));
+  await new Promise<void>((r, j) => out.on('finish', () => r()).on('error', j));
   return bytes;
 }
 
