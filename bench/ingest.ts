@@ -1,5 +1,5 @@
 /**
- * Ingestion benchmark: `npx tsx bench/ingest.ts [--mb 1024] [--clean]`.
+ * Ingestion benchmark: `npx tsx bench/ingest.ts [--mb 1024] [--clean] [--cpu-prof-dir DIR]`.
  *
  * 1. Generates a chat-format JSONL of about `--mb` megabytes (sentences of Moby Dick and the State of the
  *    Union addresses, a seeded mix of system/user/assistant turns, ~5% exact duplicates), streamed to
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '1024' },
     clean: { type: 'boolean', default: false },
     worker: { type: 'string' },
+    /** Writes a V8 CPU profile of the ingesting process into this directory. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 
@@ -131,7 +133,8 @@ interface WorkerOutput {
 
 async function runWorker(env: Record<string, string>, event: S3Event) {
   const timeV = existsSync('/usr/bin/time');
-  const node = [process.execPath, ...process.execArgv, new URL(import.meta.url).pathname];
+  const profile = args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : [];
+  const node = [process.execPath, ...profile, ...process.execArgv, new URL(import.meta.url).pathname];
   const command = [...(timeV ? ['/usr/bin/time', '-v'] : []), ...node, '--worker', JSON.stringify(event)];
   const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: 'WARN' },
