@@ -1,0 +1,109 @@
+import { newId } from '#core/ids.ts';
+import type { JobDispatcher } from '#core/jobs/dispatch.ts';
+import type { JobError, JobRecord } from '#core/jobs/job.ts';
+import type { JobEventLevel } from '#core/jobs/job-events.ts';
+import { isTerminal, type JobStatus } from '#core/jobs/job-status.ts';
+import { modelArtifactPrefix } from '#core/jobs/models.ts';
+import type { JobStore, ModelStore, TransitionChanges, TransitionOutcome } from '#core/jobs/ports.ts';
+
+/**
+ * What happens when a run reports a status (AWS Batch's state changes, the local runner's, the trainer's):
+ * one conditional transition, an event when it moved the job, the model registered when it succeeded, and
+ * a run that starts after its job was cancelled is stopped again. Safe to apply twice or out of order.
+ */
+
+export interface LifecycleDeps {
+  readonly jobs: JobStore;
+  readonly models: ModelStore;
+  readonly dispatcher: JobDispatcher;
+  readonly now?: () => number;
+}
+
+export interface RunReport {
+  readonly team: string;
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly batchJobId?: string;
+  readonly error?: JobError;
+}
+
+const MESSAGES: Record<JobStatus, string> = {
+  validating_files: 'Validating training file',
+  queued: 'Job queued',
+  running: 'Job started running',
+  succeeded: 'The job has successfully completed',
+  failed: 'The job failed',
+  cancelled: 'The job was cancelled',
+};
+
+const nowSeconds = (deps: { now?: () => number }): number => Math.floor((deps.now?.() ?? Date.now()) / 1000);
+
+/** Appends a message event to the job's log. */
+export async function logJobEvent(
+  deps: Pick<LifecycleDeps, 'jobs' | 'now'>,
+  job: Pick<JobRecord, 'team' | 'id'>,
+  level: JobEventLevel,
+  message: string,
+  data: Record<string, unknown> | null = null,
+): Promise<void> {
+  await deps.jobs.addEvent(job.team, {
+    id: newId('ftevent'),
+    jobId: job.id,
+    createdAt: nowSeconds(deps),
+    level,
+    message,
+    type: 'message',
+    data,
+  });
+}
+
+/** Registers the tuned model of a succeeded job; a repeated call puts the same record again. */
+export async function registerJobModel(deps: Pick<LifecycleDeps, 'models'>, job: JobRecord): Promise<void> {
+  const prompt = job.method.type === 'prompt_tuning';
+  await deps.models.put({
+    team: job.team,
+    id: job.outputModel,
+    kind: prompt ? 'pt' : 'ft',
+    baseModel: job.baseModel,
+    attachesTo: prompt ? job.model : null,
+    jobId: job.id,
+    createdAt: job.finishedAt ?? job.createdAt,
+    artifactPrefix: modelArtifactPrefix(job.team, job.id),
+  });
+}
+
+/** Moves a job as a run reported, and does what that status entails. */
+export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Promise<TransitionOutcome> {
+  const changes: TransitionChanges = {
+    ...(report.batchJobId ? { batchJobId: report.batchJobId } : {}),
+    ...(report.error ? { error: report.error } : {}),
+    ...(isTerminal(report.status) ? { finishedAt: nowSeconds(deps), estimatedFinish: null } : {}),
+  };
+  const outcome = await deps.jobs.transition(report.team, report.jobId, report.status, changes);
+  const job = outcome.job;
+  if (!job) return outcome;
+  if (outcome.applied) {
+    const failed = report.status === 'failed';
+    await logJobEvent(
+      deps,
+      job,
+      failed ? 'error' : 'info',
+      failed && report.error ? `${MESSAGES.failed}: ${report.error.message}` : MESSAGES[report.status],
+      report.batchJobId ? { batch_job_id: report.batchJobId } : null,
+    );
+  }
+  // Registering is idempotent, so a redelivered success repairs a registration that failed the first time.
+  if (job.status === 'succeeded' && report.status === 'succeeded') await registerJobModel(deps, job);
+  const batchJobId = report.batchJobId ?? job.batchJobId;
+  const startedAfterCancel =
+    !outcome.applied &&
+    job.status === 'cancelled' &&
+    (report.status === 'queued' || report.status === 'running');
+  if (startedAfterCancel && batchJobId) {
+    await deps.dispatcher.cancel(
+      { team: job.team, id: job.id, batchJobId, status: report.status },
+      'The Attune job was cancelled before its run started',
+    );
+  }
+  return outcome;
+}
