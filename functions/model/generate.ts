@@ -137,13 +137,13 @@ function step(
   prompt: tf.Tensor2D | undefined,
 ): { logits: Float32Array; cache: KvCache } {
   const input = tf.tensor2d([ids as number[]], [1, ids.length], 'int32');
-  const result = gpt2Forward(config, weights, input, { cache, ...(prompt ? { prompt } : {}) });
+  const result = gpt2Forward(config, weights, input, {
+    cache,
+    lastPositionOnly: true,
+    ...(prompt ? { prompt } : {}),
+  });
   input.dispose();
-  const last = tf.tidy(() =>
-    result.logits.slice([0, result.logits.shape[1] - 1, 0], [1, 1, config.vocab_size]),
-  );
-  const logits = last.dataSync() as Float32Array;
-  last.dispose();
+  const logits = result.logits.dataSync() as Float32Array;
   result.logits.dispose();
   disposeKvCache(cache);
   return { logits, cache: result.cache as KvCache };

@@ -72,10 +72,15 @@ export interface Gpt2ForwardOptions {
   prompt?: tf.Tensor2D;
   /** Keys/values of earlier positions; when given, the result carries the extended cache. */
   cache?: KvCache;
+  /**
+   * Compute logits for the last position only (`[B, 1, vocab]`): all that generation needs, and it skips
+   * the `[B·T, vocab]` product that dominates a long prompt's prefill.
+   */
+  lastPositionOnly?: boolean;
 }
 
 export interface Gpt2ForwardResult {
-  /** `[B, P + T, vocab]` where P is the prompt length when a prompt was passed, else 0. */
+  /** `[B, P + T, vocab]` (P: the prompt length when a prompt was passed, else 0), or `[B, 1, vocab]`. */
   logits: tf.Tensor3D;
   cache?: KvCache;
 }
@@ -153,10 +158,9 @@ function block(config: Gpt2Config, weights: Gpt2Weights, i: number, input: Block
     key = tf.concat([past.key, key], 2);
     value = tf.concat([past.value, value], 2);
   }
-  const scores = tf.mul(
-    tf.matMul(splitHeads(q, batch, time, heads), key, false, true),
-    1 / Math.sqrt(c / heads),
-  );
+  // Scaling q ([T, D] per head) is cheaper than scaling the scores ([T, T] per head).
+  const query = splitHeads(tf.mul(q, 1 / Math.sqrt(c / heads)), batch, time, heads);
+  const scores = tf.matMul(query, key, false, true);
   const attended = tf.matMul(tf.softmax(tf.add(scores, bias)), value);
   const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [batch * time, c]) as tf.Tensor2D;
   const afterAttn = tf.add(x, linear(merged, w('attn.c_proj.weight'), w('attn.c_proj.bias'))) as tf.Tensor2D;
@@ -249,13 +253,22 @@ function forwardInScope(
     x = out.x;
     layers.push(out.kv);
   }
+  const logitPositions = options.lastPositionOnly ? 1 : time;
+  if (options.lastPositionOnly) {
+    const last = tf.slice(tf.reshape(x, [batch, time, c]), [0, time - 1, 0], [batch, 1, c]);
+    x = tf.reshape(last, [batch, c]) as tf.Tensor2D;
+  }
   const h = layerNorm(
     x,
     weight(weights, 'ln_f.weight'),
     weight(weights, 'ln_f.bias'),
     config.layer_norm_epsilon,
   );
-  const logits = tf.reshape(tf.matMul(h, wte, false, true), [batch, time, config.vocab_size]) as tf.Tensor3D;
+  const logits = tf.reshape(tf.matMul(h, wte, false, true), [
+    batch,
+    logitPositions,
+    config.vocab_size,
+  ]) as tf.Tensor3D;
   if (!options.cache) return { logits };
   return { logits, cache: { layers, mask: fullMask as tf.Tensor2D, length: past + time } };
 }

@@ -201,6 +201,18 @@ describe('gpt2Forward', () => {
     disposeKvCache(second.cache as KvCache);
   });
 
+  it('given lastPositionOnly, then logits are [B, 1, vocab] and equal the last position of a full pass', () => {
+    const prompt = tf.randomNormal([2, 16], 0, 1, 'float32', 8) as tf.Tensor2D;
+    const input = ids([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const full = gpt2Forward(TINY_CONFIG, weights, input, { prompt }).logits;
+    const last = gpt2Forward(TINY_CONFIG, weights, input, { prompt, lastPositionOnly: true }).logits;
+    expect(last.shape).toEqual([2, 1, 50]);
+    expect(maxAbsDiff(last, full.slice([0, 4, 0], [2, 1, 50]))).toBeLessThan(1e-6);
+  });
+
   it('given a soft prompt with a non-empty cache, then it throws: the prompt belongs at the start', () => {
     const first = gpt2Forward(TINY_CONFIG, weights, ids([[1]]), { cache: emptyKvCache() });
     const prompt = tf.zeros([1, 16]) as tf.Tensor2D;
