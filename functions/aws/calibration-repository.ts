@@ -6,6 +6,8 @@ import {
   type CalibrationBucket,
   type CalibrationSample,
   type CalibrationStore,
+  checkMeasurement,
+  type Measurement,
 } from '#core/estimate/throughput.ts';
 
 /**
@@ -31,9 +33,7 @@ export class CalibrationRepository implements CalibrationStore {
 
   /** Records one run; the same job recorded twice (a retried status event) is stored once. */
   async record(sample: CalibrationSample): Promise<void> {
-    if (!(sample.tokensPerSecond > 0) || !Number.isFinite(sample.tokensPerSecond)) {
-      throw new RangeError(`tokensPerSecond must be a positive number, got ${sample.tokensPerSecond}`);
-    }
+    checkMeasurement(sample);
     try {
       await this.dynamo.send(
         new PutCommand({
@@ -44,6 +44,7 @@ export class CalibrationRepository implements CalibrationStore {
             ...sample.bucket,
             jobId: sample.jobId,
             tokensPerSecond: sample.tokensPerSecond,
+            flopsPerToken: sample.flopsPerToken,
             recordedAt: sample.recordedAt,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -57,7 +58,7 @@ export class CalibrationRepository implements CalibrationStore {
     }
   }
 
-  async recent(bucket: CalibrationBucket): Promise<readonly number[]> {
+  async recent(bucket: CalibrationBucket): Promise<readonly Measurement[]> {
     const out = await this.dynamo.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -67,6 +68,9 @@ export class CalibrationRepository implements CalibrationStore {
         Limit: RECENT_RUNS,
       }),
     );
-    return (out.Items ?? []).map((item) => item.tokensPerSecond as number);
+    return (out.Items ?? []).map((item) => ({
+      tokensPerSecond: item.tokensPerSecond as number,
+      flopsPerToken: item.flopsPerToken as number,
+    }));
   }
 }

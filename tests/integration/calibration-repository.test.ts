@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CalibrationRepository, calibrationPk, RECENT_RUNS } from '#aws/calibration-repository.ts';
 import { getClients } from '#aws/clients.ts';
 import { getConfig } from '#aws/config.ts';
-import type { CalibrationBucket } from '#core/estimate/throughput.ts';
+import type { CalibrationBucket, Measurement } from '#core/estimate/throughput.ts';
 
 const config = getConfig();
 const repository = new CalibrationRepository(getClients(config).dynamo, config.tableName);
+
+const tokensPerSecond = (runs: readonly Measurement[]) => runs.map((r) => r.tokensPerSecond);
 
 /** A bucket no other test writes to: an instance type name nobody else uses. */
 function bucket(): CalibrationBucket {
@@ -21,18 +23,42 @@ function bucket(): CalibrationBucket {
 describe('calibration repository (DynamoDB Local)', () => {
   it('given runs recorded out of order, then recent returns them newest first', async () => {
     const b = bucket();
-    await repository.record({ bucket: b, tokensPerSecond: 100, jobId: 'ftjob-a', recordedAt: 1000 });
-    await repository.record({ bucket: b, tokensPerSecond: 300, jobId: 'ftjob-c', recordedAt: 3000 });
-    await repository.record({ bucket: b, tokensPerSecond: 200, jobId: 'ftjob-b', recordedAt: 2000 });
-    expect(await repository.recent(b)).toEqual([300, 200, 100]);
+    await repository.record({
+      bucket: b,
+      tokensPerSecond: 100,
+      flopsPerToken: 1e9,
+      jobId: 'ftjob-a',
+      recordedAt: 1000,
+    });
+    await repository.record({
+      bucket: b,
+      tokensPerSecond: 300,
+      flopsPerToken: 1e9,
+      jobId: 'ftjob-c',
+      recordedAt: 3000,
+    });
+    await repository.record({
+      bucket: b,
+      tokensPerSecond: 200,
+      flopsPerToken: 1e9,
+      jobId: 'ftjob-b',
+      recordedAt: 2000,
+    });
+    expect(tokensPerSecond(await repository.recent(b))).toEqual([300, 200, 100]);
   });
 
   it('given the same job recorded twice, then it counts once', async () => {
     const b = bucket();
-    const sample = { bucket: b, tokensPerSecond: 100, jobId: 'ftjob-a', recordedAt: 1000 };
+    const sample = {
+      bucket: b,
+      tokensPerSecond: 100,
+      flopsPerToken: 1e9,
+      jobId: 'ftjob-a',
+      recordedAt: 1000,
+    };
     await repository.record(sample);
     await repository.record(sample);
-    expect(await repository.recent(b)).toEqual([100]);
+    expect(await repository.recent(b)).toEqual([{ tokensPerSecond: 100, flopsPerToken: 1e9 }]);
   });
 
   it('given another bucket, then its runs are not returned', async () => {
@@ -40,6 +66,7 @@ describe('calibration repository (DynamoDB Local)', () => {
     await repository.record({
       bucket: { ...b, method: 'prompt_tuning' },
       tokensPerSecond: 5,
+      flopsPerToken: 1e9,
       jobId: 'j',
       recordedAt: 1,
     });
@@ -49,17 +76,23 @@ describe('calibration repository (DynamoDB Local)', () => {
   it(`given more than ${RECENT_RUNS} runs, then only the most recent ${RECENT_RUNS} are returned`, async () => {
     const b = bucket();
     for (let i = 0; i < RECENT_RUNS + 2; i++) {
-      await repository.record({ bucket: b, tokensPerSecond: i + 1, jobId: `job-${i}`, recordedAt: i });
+      await repository.record({
+        bucket: b,
+        tokensPerSecond: i + 1,
+        flopsPerToken: 1e9,
+        jobId: `job-${i}`,
+        recordedAt: i,
+      });
     }
     const recent = await repository.recent(b);
     expect(recent).toHaveLength(RECENT_RUNS);
-    expect(recent[0]).toBe(RECENT_RUNS + 2);
+    expect(recent[0]?.tokensPerSecond).toBe(RECENT_RUNS + 2);
   });
 
   it('given a non-positive measurement, then nothing is written', async () => {
     const b = bucket();
     await expect(
-      repository.record({ bucket: b, tokensPerSecond: -1, jobId: 'j', recordedAt: 1 }),
+      repository.record({ bucket: b, tokensPerSecond: -1, flopsPerToken: 1e9, jobId: 'j', recordedAt: 1 }),
     ).rejects.toThrow(RangeError);
     expect(await repository.recent(b)).toEqual([]);
   });

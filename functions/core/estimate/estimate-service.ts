@@ -19,6 +19,7 @@ import {
   bucketKey,
   type CalibrationBucket,
   type CalibrationStore,
+  type Measurement,
   modelSizeClass,
 } from '#core/estimate/throughput.ts';
 import type { FileRecord } from '#core/files.ts';
@@ -84,7 +85,7 @@ async function dataProfile(deps: EstimateDeps, team: string, request: EstimateRe
 async function loadMeasurements(
   store: CalibrationStore,
   parameters: number,
-): Promise<(bucket: CalibrationBucket) => readonly number[]> {
+): Promise<(bucket: CalibrationBucket) => readonly Measurement[]> {
   const buckets: CalibrationBucket[] = [];
   for (const instance of INSTANCE_CATALOG.instances) {
     for (const method of ['supervised', 'prompt_tuning'] as const) {
@@ -96,7 +97,7 @@ async function loadMeasurements(
       });
     }
   }
-  const loaded = new Map<string, readonly number[]>();
+  const loaded = new Map<string, readonly Measurement[]>();
   await Promise.all(buckets.map(async (b) => loaded.set(bucketKey(b), await store.recent(b))));
   return (bucket) => loaded.get(bucketKey(bucket)) ?? [];
 }

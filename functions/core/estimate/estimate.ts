@@ -25,7 +25,7 @@ import {
 } from '#core/estimate/recommendation.ts';
 import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import { estimateRun, type RunEstimate } from '#core/estimate/run-estimate.ts';
-import type { CalibrationBucket } from '#core/estimate/throughput.ts';
+import type { CalibrationBucket, Measurement } from '#core/estimate/throughput.ts';
 import { autoBatchSize, autoEpochs } from '#model/train-hyperparameters.ts';
 
 /** The largest GPU of the single-GPU instances: what "auto" batch sizes are fitted to. */
@@ -117,7 +117,7 @@ export interface EstimateInput {
   readonly methods: readonly EstimateMethod[];
   readonly hyperparameters: EstimateRequest['hyperparameters'];
   readonly drivers: Drivers;
-  readonly measured: (bucket: CalibrationBucket) => readonly number[];
+  readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
   readonly budget: BudgetStatus | null;
   readonly now: Date;
 }

@@ -6,6 +6,7 @@ import {
   ASSUMED_UTILISATION,
   type Backend,
   type CalibrationBucket,
+  type Measurement,
   modelSizeClass,
   type Throughput,
   throughputFor,
@@ -44,6 +45,8 @@ export interface TrainingPlan {
   readonly precision: Precision;
   readonly sharding: Sharding;
   readonly backend: Backend;
+  /** The bucket a job run on this plan records its measured throughput under (Attune's plans only). */
+  readonly calibration_bucket: CalibrationBucket | null;
   readonly memory_per_device: MemoryBreakdown;
   readonly throughput: Throughput;
   readonly compute_hours: number;
@@ -66,7 +69,7 @@ export interface PlanRequest {
   readonly artifactBytes: number;
   readonly deadlineHours: number | null;
   /** Measured tokens/s of a calibration bucket, newest first (empty when none). */
-  readonly measured: (bucket: CalibrationBucket) => readonly number[];
+  readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
 }
 
 interface Candidate {
@@ -201,6 +204,7 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
     precision: c.precision,
     sharding: c.sharding,
     backend: c.backend,
+    calibration_bucket: bucket ?? null,
     memory_per_device: memory,
     throughput,
     compute_hours: computeSeconds / 3600,

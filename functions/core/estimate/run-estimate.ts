@@ -17,7 +17,7 @@ import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
 import { type MemoryBreakdown, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
 import { choosePlans, isAttuneInstance, type TrainingPlan } from '#core/estimate/plans.ts';
-import type { CalibrationBucket } from '#core/estimate/throughput.ts';
+import type { CalibrationBucket, CalibrationSample, Measurement } from '#core/estimate/throughput.ts';
 
 /** The estimate of one training run (a fine-tune or a prompt-tune), as `POST /v1/estimates` shows it. */
 export interface RunEstimate {
@@ -52,7 +52,7 @@ export interface RunContext {
   readonly parameters: number;
   readonly data: DataProfile;
   readonly deadlineHours: number | null;
-  readonly measured: (bucket: CalibrationBucket) => readonly number[];
+  readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
 }
 
 /** The largest device Attune's trainer can use for this method (a single GPU, or a CPU instance's memory). */
@@ -132,4 +132,18 @@ export function estimateRun(context: RunContext, run: RunShape): RunEstimate {
     inference: inferenceOverhead(model, parameters, run.virtualTokens, run.method === 'supervised'),
     notes: notesFor(plans.attune, plans.beyond_attune),
   };
+}
+
+/**
+ * What a finished job records for calibration: the bucket of the plan it ran on, the data tokens per
+ * second it measured, and the FLOPs per data token of its estimate. Null for a plan outside Attune's
+ * trainer, which no Attune job runs.
+ */
+export function calibrationSampleFor(
+  run: RunEstimate,
+  measured: { readonly tokensPerSecond: number; readonly jobId: string; readonly recordedAt: number },
+): CalibrationSample | null {
+  const bucket = run.feasible ? run.plan?.calibration_bucket : null;
+  if (!bucket) return null;
+  return { bucket, flopsPerToken: run.flops.value / run.training_tokens.value, ...measured };
 }

@@ -56,12 +56,31 @@ export function bucketKey(bucket: CalibrationBucket): string {
   return `${bucket.instanceType}|${bucket.backend}|${bucket.method}|${bucket.modelSize}`;
 }
 
-/** One finished run's measured training throughput, in data tokens per second. */
-export interface CalibrationSample {
-  readonly bucket: CalibrationBucket;
+/**
+ * What one finished run measured: data tokens per second, and the FLOPs per data token the estimator
+ * computed for that run. Together they give the FLOP/s the run achieved, which carries over to other
+ * model sizes and sequence lengths of the bucket; tokens/s alone would not (a 1M- and a 9M-parameter
+ * model share a bucket but not a speed).
+ */
+export interface Measurement {
   readonly tokensPerSecond: number;
+  readonly flopsPerToken: number;
+}
+
+export interface CalibrationSample extends Measurement {
+  readonly bucket: CalibrationBucket;
   readonly jobId: string;
   readonly recordedAt: number;
+}
+
+/** Refuses a measurement that is not a positive finite figure: one bad run would skew a median for months. */
+export function checkMeasurement(sample: Measurement): void {
+  for (const key of ['tokensPerSecond', 'flopsPerToken'] as const) {
+    const value = sample[key];
+    if (!(value > 0) || !Number.isFinite(value)) {
+      throw new RangeError(`${key} must be a positive number, got ${value}`);
+    }
+  }
 }
 
 /**
@@ -71,8 +90,8 @@ export interface CalibrationSample {
  */
 export interface CalibrationStore {
   record(sample: CalibrationSample): Promise<void>;
-  /** The bucket's most recent measurements (tokens/s), newest first. */
-  recent(bucket: CalibrationBucket): Promise<readonly number[]>;
+  /** The bucket's most recent measurements, newest first. */
+  recent(bucket: CalibrationBucket): Promise<readonly Measurement[]>;
 }
 
 /** Measurements kept in process: for tests and the embedded stack's first minutes. */
@@ -80,9 +99,7 @@ export class InMemoryCalibrationStore implements CalibrationStore {
   private readonly samples = new Map<string, CalibrationSample[]>();
 
   async record(sample: CalibrationSample): Promise<void> {
-    if (!(sample.tokensPerSecond > 0) || !Number.isFinite(sample.tokensPerSecond)) {
-      throw new RangeError(`tokensPerSecond must be a positive number, got ${sample.tokensPerSecond}`);
-    }
+    checkMeasurement(sample);
     const key = bucketKey(sample.bucket);
     const list = this.samples.get(key) ?? [];
     list.push(sample);
@@ -90,8 +107,11 @@ export class InMemoryCalibrationStore implements CalibrationStore {
     this.samples.set(key, list);
   }
 
-  async recent(bucket: CalibrationBucket): Promise<readonly number[]> {
-    return (this.samples.get(bucketKey(bucket)) ?? []).map((s) => s.tokensPerSecond);
+  async recent(bucket: CalibrationBucket): Promise<readonly Measurement[]> {
+    return (this.samples.get(bucketKey(bucket)) ?? []).map(({ tokensPerSecond, flopsPerToken }) => ({
+      tokensPerSecond,
+      flopsPerToken,
+    }));
   }
 }
 
@@ -113,7 +133,8 @@ export interface Throughput {
 
 /**
  * Datasheet throughput: devices × peak TFLOPS × utilisation, over the FLOPs each data token costs.
- * Measured throughput, when the bucket has `MIN_CALIBRATION_RUNS` runs: their median.
+ * Measured throughput, once the bucket has `MIN_CALIBRATION_RUNS` runs: the median FLOP/s those runs
+ * achieved (tokens/s × their FLOPs per token), over this run's FLOPs per token.
  */
 export function throughputFor(options: {
   readonly peakTflops: number;
@@ -121,22 +142,21 @@ export function throughputFor(options: {
   readonly devices: number;
   readonly utilisation: number;
   readonly flopsPerToken: number;
-  readonly measured: readonly number[];
+  readonly measured: readonly Measurement[];
   readonly bucket?: CalibrationBucket;
 }): Throughput {
-  if (options.bucket && options.measured.length >= MIN_CALIBRATION_RUNS) {
-    const value = median(options.measured);
+  const runs = options.measured.length;
+  if (options.bucket && runs >= MIN_CALIBRATION_RUNS) {
+    const achieved = median(options.measured.map((m) => m.tokensPerSecond * m.flopsPerToken));
     return {
-      tokens_per_second: value,
+      tokens_per_second: achieved / options.flopsPerToken,
       source: 'measured',
-      detail: `median of ${options.measured.length} measured runs for ${bucketKey(options.bucket)}`,
+      detail: `median of ${runs} measured runs for ${bucketKey(options.bucket)}: ${(achieved / 1e12).toPrecision(3)} TFLOP/s achieved ÷ ${options.flopsPerToken.toExponential(3)} FLOPs per token`,
     };
   }
   const flops = options.devices * options.peakTflops * 1e12 * options.utilisation;
   const pending =
-    options.bucket && options.measured.length > 0
-      ? `; ${options.measured.length} of ${MIN_CALIBRATION_RUNS} calibration runs so far`
-      : '';
+    options.bucket && runs > 0 ? `; ${runs} of ${MIN_CALIBRATION_RUNS} calibration runs so far` : '';
   return {
     tokens_per_second: flops / options.flopsPerToken,
     source: 'datasheet × assumed utilisation',

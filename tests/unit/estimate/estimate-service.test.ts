@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { budgetsFromEnv, InMemorySpendLedger } from '#core/estimate/budget.ts';
 import { createEstimate, type EstimateDeps } from '#core/estimate/estimate-service.ts';
 import { parseEstimateRequest } from '#core/estimate/request-schema.ts';
+import { calibrationSampleFor } from '#core/estimate/run-estimate.ts';
 import { InMemoryCalibrationStore } from '#core/estimate/throughput.ts';
 import type { FileRecord } from '#core/files.ts';
 
@@ -174,13 +175,23 @@ describe('calibration in an estimate', () => {
       method: 'supervised' as const,
       modelSize: '100M-1B',
     };
+    const run = first.methods.supervised;
+    const flopsPerToken = (run?.flops.value ?? 0) / (run?.training_tokens.value ?? 1);
     for (const [i, tps] of [900, 1000, 5000].entries()) {
-      await calibration.record({ bucket, tokensPerSecond: tps, jobId: `job-${i}`, recordedAt: i });
+      await calibration.record({
+        bucket,
+        tokensPerSecond: tps,
+        flopsPerToken,
+        jobId: `job-${i}`,
+        recordedAt: i,
+      });
     }
     const second = await createEstimate(deps([], calibration), 'search', body);
     const measured = second.methods.supervised?.plan;
     expect(measured?.instance_type).toBe(plan.instance_type);
-    expect(measured?.throughput).toMatchObject({ source: 'measured', tokens_per_second: 1000 });
+    expect(measured?.throughput.source).toBe('measured');
+    expect(measured?.throughput.tokens_per_second).toBeCloseTo(1000, 6);
+    expect(measured?.calibration_bucket).toEqual(bucket);
   });
 });
 
@@ -196,5 +207,41 @@ describe('the budget in an estimate', () => {
     expect(estimate.budget?.remaining_usd).toBeCloseTo(0.01, 10);
     expect(estimate.recommendation.reasons.some((r) => r.driver === 'budget_usd')).toBe(true);
     expect(estimate.budget?.remaining_after_usd.supervised).toBeLessThan(0);
+  });
+});
+
+describe('recording a finished run', () => {
+  it("given a run on Attune's plan, then its sample carries the plan's bucket and the run's FLOPs per token", async () => {
+    const estimate = await createEstimate(
+      deps([]),
+      'search',
+      parseEstimateRequest({
+        model: 'gpt2',
+        training_tokens: 60_000,
+        examples: 400,
+        methods: ['supervised'],
+      }),
+    );
+    const run = estimate.methods.supervised;
+    if (!run) throw new Error('expected the fine-tuning run');
+    const sample = calibrationSampleFor(run, { tokensPerSecond: 1234, jobId: 'ftjob-1', recordedAt: 5 });
+    expect(sample?.bucket).toEqual(run.plan?.calibration_bucket);
+    expect(sample?.flopsPerToken).toBeCloseTo(run.flops.value / run.training_tokens.value, 6);
+  });
+
+  it("given a run beyond Attune's trainer, then there is nothing to record", async () => {
+    const estimate = await createEstimate(
+      deps([]),
+      'search',
+      parseEstimateRequest({
+        model: 'llama-2-7b',
+        training_tokens: 60_000,
+        examples: 400,
+        methods: ['supervised'],
+      }),
+    );
+    const run = estimate.methods.supervised;
+    if (!run) throw new Error('expected the fine-tuning run');
+    expect(calibrationSampleFor(run, { tokensPerSecond: 1, jobId: 'j', recordedAt: 1 })).toBeNull();
   });
 });

@@ -15,6 +15,9 @@ const bucket: CalibrationBucket = {
   method: 'supervised',
   modelSize: '100M-1B',
 };
+/** Runs measured on a model costing 1 GFLOP a data token. */
+const runs = (...tokensPerSecond: number[]) =>
+  tokensPerSecond.map((t) => ({ tokensPerSecond: t, flopsPerToken: 1e9 }));
 const datasheet = {
   peakTflops: 31.2,
   precisionLabel: 'fp32',
@@ -32,15 +35,22 @@ describe('datasheet throughput', () => {
   });
 
   it('given fewer than three measured runs, then the datasheet figure is kept and the runs so far are mentioned', () => {
-    const t = throughputFor({ ...datasheet, bucket, measured: [5000, 6000] });
+    const t = throughputFor({ ...datasheet, bucket, measured: runs(5000, 6000) });
     expect(t.source).toBe('datasheet × assumed utilisation');
     expect(t.detail).toContain(`2 of ${MIN_CALIBRATION_RUNS} calibration runs`);
   });
 
   it('given three measured runs, then their median replaces the datasheet and the source says measured', () => {
-    const t = throughputFor({ ...datasheet, bucket, measured: [9000, 4000, 5000] });
-    expect(t.tokens_per_second).toBe(5000);
+    const t = throughputFor({ ...datasheet, bucket, measured: runs(9000, 4000, 5000) });
+    expect(t.tokens_per_second).toBeCloseTo(5000, 9);
     expect(t.source).toBe('measured');
+  });
+
+  it('given runs of a model half as costly per token, then the FLOP/s they achieved carries over: half their tokens/s', () => {
+    const cheaper = [9000, 4000, 5000].map((tps) => ({ tokensPerSecond: tps, flopsPerToken: 0.5e9 }));
+    const t = throughputFor({ ...datasheet, bucket, measured: cheaper });
+    expect(t.tokens_per_second).toBeCloseTo(2500, 9);
+    expect(t.detail).toContain('TFLOP/s achieved');
   });
 });
 
@@ -48,18 +58,31 @@ describe('calibration store', () => {
   it('given runs recorded in two buckets, then each bucket returns only its own, newest first', async () => {
     const store = new InMemoryCalibrationStore();
     const other = { ...bucket, method: 'prompt_tuning' as const };
-    await store.record({ bucket, tokensPerSecond: 100, jobId: 'a', recordedAt: 1 });
-    await store.record({ bucket, tokensPerSecond: 200, jobId: 'b', recordedAt: 2 });
-    await store.record({ bucket: other, tokensPerSecond: 300, jobId: 'c', recordedAt: 3 });
-    expect(await store.recent(bucket)).toEqual([200, 100]);
-    expect(await store.recent(other)).toEqual([300]);
+    await store.record({ bucket, tokensPerSecond: 100, flopsPerToken: 1e9, jobId: 'a', recordedAt: 1 });
+    await store.record({ bucket, tokensPerSecond: 200, flopsPerToken: 1e9, jobId: 'b', recordedAt: 2 });
+    await store.record({
+      bucket: other,
+      tokensPerSecond: 300,
+      flopsPerToken: 1e9,
+      jobId: 'c',
+      recordedAt: 3,
+    });
+    expect(await store.recent(bucket)).toEqual(runs(200, 100));
+    expect(await store.recent(other)).toEqual(runs(300));
   });
 
   it('given a non-positive measurement, then it is refused', async () => {
     const store = new InMemoryCalibrationStore();
-    await expect(store.record({ bucket, tokensPerSecond: 0, jobId: 'a', recordedAt: 1 })).rejects.toThrow(
-      RangeError,
-    );
+    await expect(
+      store.record({ bucket, tokensPerSecond: 0, flopsPerToken: 1e9, jobId: 'a', recordedAt: 1 }),
+    ).rejects.toThrow(RangeError);
+  });
+
+  it('given a measurement without FLOPs per token, then it is refused', async () => {
+    const store = new InMemoryCalibrationStore();
+    await expect(
+      store.record({ bucket, tokensPerSecond: 10, flopsPerToken: Number.NaN, jobId: 'a', recordedAt: 1 }),
+    ).rejects.toThrow(RangeError);
   });
 });
 
