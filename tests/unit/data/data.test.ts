@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatExample } from '#core/dataset/example.ts';
 import { FormatError, ValidationError } from '#core/errors.ts';
+import { initBackend } from '#model/backend.ts';
 import {
   batchesOf,
   encodeChatPrompt,
@@ -180,6 +181,10 @@ describe('shuffleExamples and batchesOf', () => {
 });
 
 describe('padBatch', () => {
+  beforeAll(async () => {
+    await initBackend({ log: () => {} });
+  });
+
   const examples = [
     { inputIds: [5, 6, 7], lossMask: [0, 1, 1] },
     { inputIds: [8], lossMask: [1] },

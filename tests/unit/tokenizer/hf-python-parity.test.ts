@@ -7,7 +7,6 @@ import { loadTokenizer } from '#model/tokenizer.ts';
  * Reference ids from Hugging Face's Rust tokenizers (Python binding), recorded by
  * tests/fixtures/tokenizer/hf-python-reference.py: the tokenizer.json files Attune writes must load
  * there and give the same ids as loadTokenizer, or a model taken to the Hub would read other tokens.
- * The script records every chapter; the test encodes every third (all of them take about 9 s here).
  */
 interface Reference {
   samples: string[];
@@ -30,16 +29,15 @@ describe('tokenizer.json files against Hugging Face tokenizers (Rust)', () => {
     expect(reference.samples.map((s) => attuneTiny.encode(s))).toEqual(reference.attuneTiny.samples);
   });
 
-  it('given every third chapter of Moby-Dick, when encoded with the built-in tokenizer, then the ids equal the Rust ids', () => {
+  it('given every chapter of Moby-Dick, when encoded with the built-in tokenizer, then the ids equal the Rust ids', () => {
     const chapters = Object.entries(reference.attuneTiny.mobyDick);
-    const sample = chapters.filter((_, i) => i % 3 === 0);
-    const mismatches = sample.filter(([file, expected]) => {
+    const mismatches = chapters.filter(([file, expected]) => {
       const json = JSON.parse(readFileSync(new URL(file.replace('.txt', '.json'), mobyDickData), 'utf8'));
       const ids = attuneTiny.encode((json as { text: string }).text);
       const sha256 = createHash('sha256').update(ids.join(',')).digest('hex');
       return ids.length !== expected.tokens || sha256 !== expected.sha256;
     });
-    expect([chapters.length, sample.length]).toEqual([139, 47]);
+    expect(chapters.length).toBe(139);
     expect(mismatches.map(([file]) => file)).toEqual([]);
   });
 });
