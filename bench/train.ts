@@ -5,7 +5,7 @@
  * (Debian's python3-torch with OpenBLAS, 2 threads), reusing the PyTorch GPT-2 forward of
  * tests/reference/gpt2_reference.py. Writes bench/results/train.json.
  *
- *   npx tsx bench/train.ts [--steps 6] [--warmup 2] [--no-torch] [--profile]
+ *   npx tsx bench/train.ts [--steps 6] [--warmup 2] [--rounds 3] [--no-torch] [--profile]
  *
  * Not a timed test: the figures depend on the machine and on what else runs on it.
  */
@@ -42,6 +42,7 @@ const VIRTUAL_TOKENS = 20;
 const { values: args } = parseArgs({
   options: {
     steps: { type: 'string', default: '6' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     'no-torch': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -49,6 +50,7 @@ const { values: args } = parseArgs({
 });
 const steps = Number(args.steps);
 const warmup = Number(args.warmup);
+const rounds = Number(args.rounds);
 
 /** Random ids, SEQ inputs + 1 target each, loss on every position: the cost of a full-length batch. */
 function syntheticExamples(count: number, seed: number): TokenizedExample[] {
@@ -207,7 +209,7 @@ async function profileTrainingStep(method: 'supervised' | 'prompt_tuning') {
   const weights = initGpt2Weights(CONFIG, 1);
   const prompt =
     method === 'prompt_tuning'
-      ? tf.variable(tf.randomNormal([VIRTUAL_TOKENS, CONFIG.n_embd], 0, 0.02))
+      ? tf.variable(tf.randomNormal([VIRTUAL_TOKENS, CONFIG.n_embd], 0, 0.02) as tf.Tensor2D)
       : undefined;
   const trained = prompt ? new Map([['prompt_embeddings', prompt]]) : new Map(weights);
   const optimizer = new AdamW(trained, { weightDecay: 0.01 });
@@ -223,7 +225,8 @@ async function profileTrainingStep(method: 'supervised' | 'prompt_tuning') {
   const info = await tf.profile(step);
   const wallMs = performance.now() - started;
   const byKernel = new Map<string, number>();
-  for (const k of info.kernels) {
+  // Op scopes (customGrad, fused ops) are listed too and overlap their kernels: keep real kernels only.
+  for (const k of info.kernels.filter((kernel) => tf.getKernel(kernel.name, tf.getBackend()))) {
     byKernel.set(
       k.name,
       (byKernel.get(k.name) ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0),
@@ -237,22 +240,42 @@ async function profileTrainingStep(method: 'supervised' | 'prompt_tuning') {
   return {
     wall_ms: Math.round(wallMs),
     kernel_ms: Math.round(kernelMs),
-    kernels_dispatched: info.kernels.length,
+    kernels_dispatched: info.kernels.filter((kernel) => tf.getKernel(kernel.name, tf.getBackend())).length,
     top_kernels_ms: Object.fromEntries(top.map(([name, ms]) => [name, Math.round(ms)])),
   };
 }
 
+type Method = 'supervised' | 'prompt_tuning';
+const METHODS: Method[] = ['supervised', 'prompt_tuning'];
+
+/** The round with the highest throughput: on a shared machine, the one least disturbed by other work. */
+function best(runs: Measured[]): Measured & { rounds: number[] } {
+  const top = runs.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a));
+  return { ...top, rounds: runs.map((r) => Math.round(r.tokensPerSecond)) };
+}
+
 const backend = await initBackend({ log: () => {} });
-const attune = {
-  supervised: await measureAttune('supervised'),
-  prompt_tuning: await measureAttune('prompt_tuning'),
-};
-console.log(`attune (${backend}): ${JSON.stringify(attune)}`);
-const torch = args['no-torch'] ? null : measureTorch();
-if (torch)
+const loadBefore = os.loadavg()[0];
+const attuneRuns: Record<Method, Measured[]> = { supervised: [], prompt_tuning: [] };
+const torchRuns: Record<Method, Measured[]> = { supervised: [], prompt_tuning: [] };
+let torchInfo: { torch: string; threads: number } | null = null;
+// Interleaved rounds, so a burst of load on the machine hits both implementations alike.
+for (let round = 0; round < rounds; round++) {
+  for (const method of METHODS) attuneRuns[method].push(await measureAttune(method));
+  if (!args['no-torch']) {
+    const t = measureTorch();
+    torchInfo = { torch: t.torch, threads: t.threads };
+    for (const method of METHODS) torchRuns[method].push(t[method]);
+  }
   console.log(
-    `pytorch ${torch.torch}: ${JSON.stringify({ supervised: torch.supervised, prompt_tuning: torch.prompt_tuning })}`,
+    `round ${round + 1}: attune ${METHODS.map((m) => Math.round(attuneRuns[m].at(-1)?.tokensPerSecond ?? 0))} tok/s, ` +
+      `pytorch ${METHODS.map((m) => Math.round(torchRuns[m].at(-1)?.tokensPerSecond ?? 0))} tok/s`,
   );
+}
+const attune = { supervised: best(attuneRuns.supervised), prompt_tuning: best(attuneRuns.prompt_tuning) };
+const torch = torchInfo
+  ? { ...torchInfo, supervised: best(torchRuns.supervised), prompt_tuning: best(torchRuns.prompt_tuning) }
+  : null;
 const profile = args.profile
   ? {
       supervised: await profileTrainingStep('supervised'),
@@ -267,6 +290,9 @@ const result = {
   configuration: { ...CONFIG, batch_size: BATCH, sequence_length: SEQ, num_virtual_tokens: VIRTUAL_TOKENS },
   timed_steps: steps,
   warmup_steps: warmup,
+  rounds,
+  statistic: 'best round of tokens/s per implementation; every round listed under rounds',
+  load_average_1m: { before: loadBefore, after: os.loadavg()[0] },
   attune: { backend, tfjs: tf.version.tfjs, ...attune },
   pytorch: torch,
   ratio_attune_over_pytorch: { supervised: ratio('supervised'), prompt_tuning: ratio('prompt_tuning') },

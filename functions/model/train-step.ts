@@ -18,7 +18,7 @@ export interface ModelUnderTraining {
   readonly config: Gpt2Config;
   readonly weights: Gpt2Weights;
   /** The soft prompt `[P, n_embd]` when prompt tuning; absent for full fine-tuning and pre-training. */
-  readonly prompt?: tf.Variable;
+  readonly prompt?: tf.Variable<tf.Rank.R2>;
 }
 
 /** Logits `[B, T, V]` for the batch's text positions. */

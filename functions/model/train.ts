@@ -71,7 +71,7 @@ export interface TrainModelResult {
   readonly metrics: TrainingMetrics;
   readonly hyperparameters: ResolvedHyperparameters;
   /** The trained soft prompt `[num_virtual_tokens, n_embd]` (prompt tuning only); the caller owns it. */
-  readonly prompt?: tf.Variable;
+  readonly prompt?: tf.Variable<tf.Rank.R2>;
 }
 
 interface Plan {
