@@ -88,6 +88,29 @@ describe('trainLocally', () => {
     });
   });
 
+  it('given a fine-tuned directory, when prompt-tuned over it (hybrid), then the adapter names that base', async () => {
+    const fineTuned = path.join(dir, 'hybrid-base');
+    const common = { ...quiet, dataPath: path.join(dir, 'chat.jsonl') };
+    await trainLocally({
+      ...common,
+      modelDir: path.join(dir, 'base'),
+      method: 'supervised',
+      outDir: fineTuned,
+      hyperparameters: { n_epochs: 1, batch_size: 4 },
+    });
+    const out = path.join(dir, 'hybrid');
+    const result = await trainLocally({
+      ...common,
+      modelDir: fineTuned,
+      method: 'prompt_tuning',
+      outDir: out,
+      hyperparameters: { n_epochs: 1, batch_size: 4, num_virtual_tokens: 2 },
+    });
+    expect(result.files).toContain('adapter_model.safetensors');
+    const adapter = JSON.parse(await readFile(path.join(out, 'adapter_config.json'), 'utf8'));
+    expect(adapter.base_model_name_or_path).toBe(path.resolve(fineTuned));
+  });
+
   it('given raw text and pre-training, when trained, then it trains on windows of the context', async () => {
     const result = await trainLocally({
       ...quiet,
