@@ -29,11 +29,13 @@ export interface PreparedExamples {
 
 /**
  * Parses a JSONL training file (chat or prompt/completion, the format ingestion validated) with the
- * same rules as ingestion; a bad line throws FormatError naming its line number. Blank lines are skipped.
+ * same rules as ingestion; a bad line throws FormatError naming its line number. Blank lines are skipped,
+ * and so is a leading byte-order mark, which ingestion's UTF-8 decoder drops too.
  */
 export function parseTrainingJsonl(text: string): TrainingExample[] {
   const examples: TrainingExample[] = [];
-  text.split('\n').forEach((line, index) => {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  body.split('\n').forEach((line, index) => {
     if (line.trim().length === 0) return;
     let value: unknown;
     try {
@@ -120,7 +122,8 @@ export function prepareExamples(
 /**
  * Raw text for continued pre-training: each document encoded and followed by `<|endoftext|>`, all of it
  * one stream cut into windows of `windowLength` tokens (the last one may be shorter; a single leftover
- * token, which nothing could be predicted from, is dropped). Every token is trained on.
+ * token, which nothing could be predicted from, is dropped). Every token is trained on. A `<|endoftext|>`
+ * written in the text is the separator it means in raw corpora, not the characters.
  */
 export function textWindows(
   documents: Iterable<string>,

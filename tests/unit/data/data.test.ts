@@ -40,6 +40,11 @@ describe('parseTrainingJsonl', () => {
     ]);
   });
 
+  it('given a file that starts with a byte-order mark and has CRLF line ends, when parsed, then the lines parse', () => {
+    const line = JSON.stringify({ prompt: 'a', completion: 'b' });
+    expect(parseTrainingJsonl(`\uFEFF${line}\r\n${line}\r\n`)).toHaveLength(2);
+  });
+
   it('given a line that is not JSON, then it throws FormatError naming the line', () => {
     expect(() => parseTrainingJsonl('{"prompt":"a","completion":"b"}\n{oops')).toThrow(
       /line 2: not valid JSON/,
