@@ -1,0 +1,77 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { teamPk } from '#aws/table-keys.ts';
+import type { ModelRecord } from '#core/jobs/models.ts';
+import type { ModelStore } from '#core/jobs/ports.ts';
+
+/** A team's tuned models live in its partition as `MODEL#<ft:… or pt:… name>`. */
+export const MODEL_SK_PREFIX = 'MODEL#';
+export const modelSk = (id: string): string => `${MODEL_SK_PREFIX}${id}`;
+
+function toModel(item: Record<string, unknown>): ModelRecord {
+  const { pk: _pk, sk: _sk, ...record } = item;
+  return record as unknown as ModelRecord;
+}
+
+/** DynamoDB persistence of the tuned models a team's succeeded jobs registered. */
+export class ModelRepository implements ModelStore {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async put(record: ModelRecord): Promise<void> {
+    await this.dynamo.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: teamPk(record.team), sk: modelSk(record.id), ...record },
+      }),
+    );
+  }
+
+  async get(team: string, id: string): Promise<ModelRecord | undefined> {
+    const out = await this.dynamo.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: teamPk(team), sk: modelSk(id) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? toModel(out.Item) : undefined;
+  }
+
+  /** Newest first. A team has a handful of models, so they are read whole and sorted by creation. */
+  async list(team: string): Promise<ModelRecord[]> {
+    const models: ModelRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': teamPk(team), ':prefix': MODEL_SK_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) models.push(toModel(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return models.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+  }
+
+  async delete(team: string, id: string): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: modelSk(id) },
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}
