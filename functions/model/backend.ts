@@ -84,6 +84,21 @@ async function tryNative(log: (message: string) => void): Promise<string | undef
   return undefined;
 }
 
+/**
+ * Starts the wasm backend. Its Emscripten loader reads `__dirname` when it runs under Node, which an ESM
+ * bundle (the Lambda build) does not define; a global stands in for it while the module instantiates.
+ */
+async function startWasm(dir: string): Promise<boolean> {
+  const global = globalThis as { __dirname?: string };
+  const shim = !('__dirname' in global);
+  if (shim) global.__dirname = dir;
+  try {
+    return await tf.setBackend('wasm');
+  } finally {
+    if (shim) delete global.__dirname;
+  }
+}
+
 async function choose(options: InitBackendOptions): Promise<string> {
   const log = options.log ?? defaultLog;
   const native = await tryNative(log);
@@ -91,8 +106,7 @@ async function choose(options: InitBackendOptions): Promise<string> {
   const dir = resolveWasmDir(options.env);
   setWasmPaths(`${dir}${path.sep}`);
   registerWasmKernels();
-  if (!(await tf.setBackend('wasm')))
-    throw new ConfigError(`the TF.js wasm backend failed to start from ${dir}`);
+  if (!(await startWasm(dir))) throw new ConfigError(`the TF.js wasm backend failed to start from ${dir}`);
   await tf.ready();
   log(`attune: TF.js backend "wasm" (binaries in ${dir})`);
   return 'wasm';
