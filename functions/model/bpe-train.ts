@@ -209,25 +209,33 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
   return { vocab, merges, specialTokens: new Map(specials.map((s) => [s, vocab.get(s) as number])) };
 }
 
-/** `npx tsx functions/model/bpe-train.ts --vocab 4096 --out models/attune-tiny/tokenizer.json` */
-function main(): void {
+/**
+ * The command line: `npx tsx functions/model/bpe-train.ts --vocab 4096 --out models/attune-tiny/tokenizer.json`
+ * trains on the public-domain corpus and writes the tokenizer.json; returns the summary it prints.
+ */
+export function runBpeTrainCli(args: readonly string[], log: (line: string) => void = console.log): string {
   const { values } = parseArgs({
+    args: [...args],
     options: { vocab: { type: 'string', default: '4096' }, out: { type: 'string' } },
   });
   if (!values.out) throw new ValidationError('--out <tokenizer.json> is required', { param: 'out' });
+  const vocabSize = Number(values.vocab);
   const started = performance.now();
   const documents = loadPublicDomainCorpus();
   const bpe = trainByteLevelBpe(
     documents.map((d) => d.text),
-    { vocabSize: Number(values.vocab) },
+    { vocabSize },
   );
   writeFileSync(values.out, toTokenizerJson(bpe));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const characters = documents.reduce((n, d) => n + d.text.length, 0);
-  console.log(
+  const summary =
     `${documents.length} documents, ${characters} characters → ${bpe.vocab.size} tokens ` +
-      `(${bpe.merges.length} merges) in ${seconds} s → ${values.out}`,
-  );
+    `(${bpe.merges.length} merges) in ${seconds} s → ${values.out}`;
+  log(summary);
+  return summary;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runBpeTrainCli(process.argv.slice(2));
+}

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
-import { countPreTokens, trainByteLevelBpe } from '#model/bpe-train.ts';
+import { countPreTokens, runBpeTrainCli, trainByteLevelBpe } from '#model/bpe-train.ts';
 import { loadPublicDomainCorpus } from '#model/corpus.ts';
 import { bytesToUnicode, loadTokenizer, toTokenizerJson } from '#model/tokenizer.ts';
 
@@ -137,5 +139,24 @@ describe('the built-in tokenizer models/attune-tiny/tokenizer.json', () => {
     const tokenizer = loadTokenizer(committed);
     const text = 'Ünïcödé ✓ — Ω≈ç√ 𝔘𝔫𝔦 😀🤖 日本語 עברית\n\n  end';
     expect(tokenizer.decode(tokenizer.encode(text))).toBe(text);
+  });
+});
+
+describe('runBpeTrainCli', () => {
+  it('given --vocab and --out, when run, then it writes a loadable tokenizer.json of that size', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'attune-bpe-')), 'tokenizer.json');
+    const summary = runBpeTrainCli(['--vocab', '300', '--out', out], () => {});
+    expect(loadTokenizer(readFileSync(out, 'utf8')).vocabSize).toBe(300);
+    expect(summary).toMatch(/372 documents, .* → 300 tokens \(43 merges\)/);
+  });
+
+  it('given no --out, then it throws ValidationError before training', () => {
+    expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(/--out/);
+  });
+
+  it('given a vocabulary size that is not a number, then it throws ValidationError', () => {
+    expect(() => runBpeTrainCli(['--vocab', 'many', '--out', '/nonexistent/x.json'], () => {})).toThrow(
+      ValidationError,
+    );
   });
 });
