@@ -78,6 +78,13 @@ describe('loadTokenizer rejects what is not a byte-level BPE tokenizer.json', ()
     expect([tiny.eosTokenId, tiny.vocabSize]).toEqual([257, 258]);
   });
 
+  it('given a normalizer GPT-2 does not have, when encoding, then the library path applies it', () => {
+    const json = editedTinyTokenizerJson((j) => {
+      j.normalizer = { type: 'Lowercase' };
+    });
+    expect(loadTokenizer(json).encode('HE')).toEqual([256]);
+  });
+
   it('given text that is not JSON, then it throws FormatError', () => {
     expect(() => loadTokenizer('{"model":')).toThrow(FormatError);
     expect(() => loadTokenizer('{"model":')).toThrow(/not valid JSON/);
