@@ -78,11 +78,11 @@ describe('loadTokenizer rejects what is not a byte-level BPE tokenizer.json', ()
     expect([tiny.eosTokenId, tiny.vocabSize]).toEqual([257, 258]);
   });
 
-  it('given a normalizer GPT-2 does not have, when encoding, then the library path applies it', () => {
+  it('given a normalizer GPT-2 does not have, when encoding, then the library normalizes the whole text first', () => {
     const json = editedTinyTokenizerJson((j) => {
-      j.normalizer = { type: 'Lowercase' };
+      j.normalizer = { type: 'Replace', pattern: { String: ' ' }, content: '' };
     });
-    expect(loadTokenizer(json).encode('HE')).toEqual([256]);
+    expect(loadTokenizer(json).encode('h e')).toEqual([256]);
   });
 
   it('given text that is not JSON, then it throws FormatError', () => {
