@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ValidationError } from '#core/errors.ts';
+import { FormatError, ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
 
@@ -87,7 +87,7 @@ export interface Gpt2ForwardResult {
 
 function weight(weights: Gpt2Weights, name: string): tf.Variable {
   const w = weights.get(name);
-  if (!w) throw new ValidationError(`GPT-2 weights lack "${name}"`);
+  if (!w) throw new FormatError(`GPT-2 weights lack "${name}"`);
   return w;
 }
 

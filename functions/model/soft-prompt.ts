@@ -49,7 +49,7 @@ export function initSoftPrompt(options: InitSoftPromptOptions): tf.Variable<tf.R
     });
   }
   const wte = options.weights.get('wte.weight');
-  if (!wte) throw new ValidationError('GPT-2 weights lack "wte.weight"');
+  if (!wte) throw new FormatError('GPT-2 weights lack "wte.weight"');
   let ids: number[] | undefined;
   if (init === 'TEXT') {
     const textIds = options.initTextIds ?? [];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FormatError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
 import {
   ContextLengthError,
@@ -248,9 +249,10 @@ describe('gpt2Forward', () => {
     ).toThrow(/n_embd/);
   });
 
-  it('given weights missing a tensor, then it throws naming it', () => {
+  it('given weights missing a tensor, then it throws a FormatError naming it', () => {
     const partial: Gpt2Weights = new Map(weights);
     partial.delete('h.1.ln_2.bias');
+    expect(() => gpt2Forward(TINY_CONFIG, partial, ids([[1]]))).toThrow(FormatError);
     expect(() => gpt2Forward(TINY_CONFIG, partial, ids([[1]]))).toThrow(/h\.1\.ln_2\.bias/);
   });
 });

@@ -82,10 +82,10 @@ describe('initSoftPrompt', () => {
     );
   });
 
-  it('given weights without wte, then it throws naming the tensor', () => {
-    expect(() =>
-      initSoftPrompt({ ...base, weights: new Map(), init: 'RANDOM', numVirtualTokens: 1 }),
-    ).toThrow(/wte\.weight/);
+  it('given weights without wte, then it throws a FormatError naming the tensor', () => {
+    const init = () => initSoftPrompt({ ...base, weights: new Map(), init: 'RANDOM', numVirtualTokens: 1 });
+    expect(init).toThrow(FormatError);
+    expect(init).toThrow(/wte\.weight/);
   });
 
   it('given zero virtual tokens, then it throws naming the parameter', () => {
