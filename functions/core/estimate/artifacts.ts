@@ -37,6 +37,8 @@ const SERVING_INSTANCE = 'g5.xlarge';
 
 export interface InferenceOverhead {
   readonly virtual_tokens_added: number;
+  /** What the request itself costs without any adaptation (2·N per token), for scale. */
+  readonly base_flops_per_request: number;
   readonly extra_flops_per_request: { readonly uncached: number; readonly prefix_cached: number };
   readonly extra_cost_usd_per_million_requests: { readonly uncached: number; readonly prefix_cached: number };
   /** Key/value cache of the soft prompt, computed once and kept warm with the model (fp32). */
@@ -73,6 +75,7 @@ export function inferenceOverhead(
   const price = usdPerFlop() * 1e6;
   return {
     virtual_tokens_added: v,
+    base_flops_per_request: 2 * parameters * REFERENCE_REQUEST_TOKENS,
     extra_flops_per_request: { uncached, prefix_cached: cached },
     extra_cost_usd_per_million_requests: { uncached: uncached * price, prefix_cached: cached * price },
     kv_prefix_bytes: 2 * model.n_layer * v * model.n_embd * 4,
