@@ -25,6 +25,7 @@ export const calibrationSk = (sample: CalibrationSample): string =>
 /** The estimator uses the median of this many most recent runs: old hardware and old code age out. */
 export const RECENT_RUNS = 25;
 
+/** The DynamoDB implementation of the estimator's calibration store. */
 export class CalibrationRepository implements CalibrationStore {
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,

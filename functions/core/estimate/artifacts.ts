@@ -16,6 +16,7 @@ export interface ArtifactEstimate {
   readonly storage_price: typeof S3_STANDARD_STORAGE;
 }
 
+/** The artifact a run writes, with its monthly S3 Standard cost: the footprint a team keeps paying for. */
 export function estimateArtifact(model: ModelShape, parameters: number, run: RunShape): ArtifactEstimate {
   const size = artifactBytes(model, parameters, run);
   return {
@@ -35,6 +36,7 @@ export const REFERENCE_REQUEST_TOKENS = 256;
 /** Inference is priced on this instance at the single-GPU utilisation assumed for training. */
 const SERVING_INSTANCE = 'g5.xlarge';
 
+/** What serving the adaptation adds to each request, and what it asks to be kept loaded. */
 export interface InferenceOverhead {
   readonly virtual_tokens_added: number;
   /** What the request itself costs without any adaptation (2·N per token), for scale. */

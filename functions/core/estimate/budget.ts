@@ -8,6 +8,7 @@ import { ConfigError, HttpError } from '#core/errors.ts';
 /** The monthly budget of a team with no entry of its own. */
 export const DEFAULT_MONTHLY_BUDGET_USD = 100;
 
+/** Every team's monthly budget in US dollars; teams without an entry get the default. */
 export interface TeamBudgets {
   readonly defaultUsd: number;
   readonly perTeam: ReadonlyMap<string, number>;
@@ -45,6 +46,7 @@ export function budgetsFromEnv(env: NodeJS.ProcessEnv): TeamBudgets {
   return { defaultUsd, perTeam };
 }
 
+/** The team's monthly budget: its own entry, or the default. */
 export function monthlyBudgetOf(budgets: TeamBudgets, team: string): number {
   return budgets.perTeam.get(team) ?? budgets.defaultUsd;
 }
@@ -63,6 +65,7 @@ export interface SpendLedger {
   add(team: string, month: string, usd: number): Promise<void>;
 }
 
+/** Spend kept in process: for tests and the embedded stack until jobs persist their costs. */
 export class InMemorySpendLedger implements SpendLedger {
   private readonly totals = new Map<string, number>();
 
@@ -77,6 +80,7 @@ export class InMemorySpendLedger implements SpendLedger {
   }
 }
 
+/** Where a team stands this month, as the estimate shows it. */
 export interface BudgetStatus {
   readonly team: string;
   readonly month: string;
@@ -85,6 +89,7 @@ export interface BudgetStatus {
   readonly remaining_usd: number;
 }
 
+/** The team's budget, spend and remainder for the month of `now` (UTC). */
 export async function budgetStatus(
   budgets: TeamBudgets,
   ledger: SpendLedger,

@@ -102,6 +102,10 @@ async function loadMeasurements(
   return (bucket) => loaded.get(bucketKey(bucket)) ?? [];
 }
 
+/**
+ * The estimate for `team`: its model and files resolved under its own partition (another team's file is
+ * a 404), measured throughput read for every bucket a plan could use, and its month's budget.
+ */
 export async function createEstimate(
   deps: EstimateDeps,
   team: string,

@@ -71,6 +71,7 @@ export function resolveRunShape(
   return shape(batch);
 }
 
+/** The model the estimate is for, with the parameter count every formula used. */
 export interface ModelSummary {
   readonly name: string;
   readonly architecture: ModelShape['architecture'];
@@ -89,6 +90,7 @@ export interface Comparison {
   readonly rows: readonly ComparisonRow[];
 }
 
+/** The answer of `POST /v1/estimates`. */
 export interface Estimate {
   readonly object: 'estimate';
   readonly created_at: number;
@@ -110,6 +112,7 @@ export interface Estimate {
     | null;
 }
 
+/** Everything the builder needs, already resolved and validated (see estimate-service.ts). */
 export interface EstimateInput {
   readonly model: ModelShape;
   readonly data: DataProfile;

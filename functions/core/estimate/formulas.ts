@@ -10,6 +10,7 @@ export type RunMethod = 'supervised' | 'prompt_tuning';
 export type EstimateMethod = RunMethod | 'hybrid';
 export const ESTIMATE_METHODS: readonly EstimateMethod[] = ['supervised', 'prompt_tuning', 'hybrid'];
 
+/** A figure and the formula, with its numbers, that produced it. */
 export interface Quantity {
   readonly value: number;
   readonly formula: string;

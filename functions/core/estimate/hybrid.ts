@@ -16,6 +16,7 @@ export interface StageSummary {
   readonly cost_usd: number | null;
 }
 
+/** Cost and time of a plan, or of two plans run one after the other. */
 export interface Figures {
   readonly cost: number;
   readonly spot: number;
@@ -23,6 +24,7 @@ export interface Figures {
   readonly deviceHours: number;
 }
 
+/** The hybrid path as `POST /v1/estimates` shows it. */
 export interface HybridEstimate {
   readonly method: 'hybrid';
   readonly description: string;
@@ -44,6 +46,7 @@ export interface HybridEstimate {
   readonly inference: InferenceOverhead;
 }
 
+/** A plan's cost and time, or null when there is no plan. */
 export function figuresOf(plan: TrainingPlan | null): Figures | null {
   if (!plan) return null;
   return {

@@ -19,6 +19,7 @@ const GpuSchema = z.strictObject({
   interconnect: z.enum(['nvswitch', 'pcie']),
 });
 
+/** One instance type; every price must say where it comes from and when. */
 export const InstanceTypeSchema = z.strictObject({
   type: z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/),
   kind: z.enum(['cpu', 'gpu']),
@@ -40,6 +41,7 @@ export const InstanceTypeSchema = z.strictObject({
 
 export type InstanceType = z.output<typeof InstanceTypeSchema>;
 
+/** The catalog: a region, its date, and instance types with unique names. */
 export const InstanceCatalogSchema = z
   .strictObject({
     region: z.string().min(1),

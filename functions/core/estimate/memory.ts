@@ -9,6 +9,7 @@ import type { ModelShape } from '#core/estimate/model-catalog.ts';
 /** Attune's trainer is fp32 throughout; `bf16-mixed` is the usual way past it (bf16 compute, fp32 master weights). */
 export type Precision = 'fp32' | 'bf16-mixed';
 
+/** How a run holds itself in memory on each device. */
 export interface MemoryLayout {
   readonly precision: Precision;
   /** Devices the weights, gradients and optimiser state are sharded over (ZeRO-3/FSDP); 1 = no sharding. */
@@ -18,6 +19,7 @@ export interface MemoryLayout {
   readonly sequenceLength: number;
 }
 
+/** Bytes per device, by what they hold, and the formula. */
 export interface MemoryBreakdown {
   readonly weights_bytes: number;
   readonly gradients_bytes: number;

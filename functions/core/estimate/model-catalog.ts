@@ -72,6 +72,7 @@ export const ATTUNE_TINY: ModelShape = shapeFromGpt2Config(
   "Attune's built-in model (models/attune-tiny)",
 );
 
+/** The models a team can plan with by name, before it has a model of its own. */
 export const MODEL_CATALOG: readonly ModelShape[] = [
   ATTUNE_TINY,
   gpt2('gpt2', 12, 768, 12),

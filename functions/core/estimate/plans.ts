@@ -34,6 +34,7 @@ export interface PlanPrice {
   readonly assumed_spot_discount: number;
 }
 
+/** One way to run a training job: instance, precision, sharding, memory, speed, time and cost. */
 export interface TrainingPlan {
   readonly runs_on: 'attune' | 'beyond_attune';
   readonly description: string;
@@ -59,6 +60,7 @@ export interface TrainingPlan {
   readonly meets_deadline: boolean | null;
 }
 
+/** The run to plan, with its FLOPs and tokens already computed. */
 export interface PlanRequest {
   readonly model: ModelShape;
   readonly parameters: number;

@@ -52,6 +52,7 @@ export const MANY_EXAMPLES = 10_000;
 const usd = (n: number): string => (n < 1 ? `$${n.toFixed(3)}` : `$${n.toFixed(2)}`);
 const hours = (h: number): string => (h < 1 ? `${Math.round(h * 60)} min` : `${h.toFixed(1)} h`);
 
+/** What the recommendation weighs: the methods' figures, the data volume and the team's drivers. */
 export interface RecommendationInput {
   readonly rows: readonly ComparisonRow[];
   readonly examples: number;

@@ -11,6 +11,7 @@ import { ESTIMATE_METHODS } from '#core/estimate/formulas.ts';
 const auto = z.literal('auto');
 const fileId = z.string().min(1).max(64);
 
+/** The jobs API's hyper-parameters (same names, same bounds) plus the soft prompt's length. */
 export const EstimateHyperparametersSchema = z.strictObject({
   n_epochs: z.union([auto, z.number().int().min(1).max(50)]).default('auto'),
   batch_size: z.union([auto, z.number().int().min(1).max(256)]).default('auto'),

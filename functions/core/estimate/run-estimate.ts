@@ -47,6 +47,7 @@ export interface RunEstimate {
   readonly notes: readonly string[];
 }
 
+/** The model and data every run of an estimate shares. */
 export interface RunContext {
   readonly model: ModelShape;
   readonly parameters: number;

@@ -115,6 +115,7 @@ export class InMemoryCalibrationStore implements CalibrationStore {
   }
 }
 
+/** The middle value (mean of the two middle ones for an even count): robust to one odd run. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of nothing');
   const sorted = [...values].sort((a, b) => a - b);
@@ -124,6 +125,7 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The speed a plan assumes, and where that figure comes from. */
 export interface Throughput {
   /** Data tokens per second (virtual tokens and validation passes are inside the per-token cost). */
   readonly tokens_per_second: number;
