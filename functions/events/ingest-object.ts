@@ -9,7 +9,7 @@
  */
 import type { FileRepository } from '#aws/file-repository.ts';
 import type { ObjectStore } from '#aws/object-store.ts';
-import { analyseDataset, ingestionOutcome } from '#core/dataset/analyse.ts';
+import { type DatasetAnalysis, DatasetAnalyzer, ingestionOutcome } from '#core/dataset/analyse.ts';
 import type { DatasetReport, FileStatus } from '#core/files.ts';
 import { parseFileObjectKey } from '#core/files.ts';
 import type { DatasetTokenizer } from '#events/dataset-tokenizer.ts';
@@ -38,8 +38,21 @@ export type IngestResult =
   | { outcome: 'superseded'; report: DatasetReport }
   | { outcome: Exclude<FileStatus, 'uploaded'>; report: DatasetReport };
 
-export async function ingestObject(deps: IngestDependencies, object: CreatedObject): Promise<IngestResult> {
-  const { files, objects, tokenizer, logger } = deps;
+export interface IngestOptions {
+  /**
+   * Epoch milliseconds by which the outcome must be recorded (the Lambda's own deadline less a margin).
+   * A file not read by then is rejected with `validation_timeout` rather than left `uploaded` forever by
+   * an invocation that the runtime kills mid-stream.
+   */
+  deadline?: number;
+}
+
+export async function ingestObject(
+  deps: IngestDependencies,
+  object: CreatedObject,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const { files, objects, logger } = deps;
   const owner = parseFileObjectKey(object.key);
   if (!owner) {
     logger.info('Ignored an object outside every team file prefix', { key: object.key.slice(0, 512) });
@@ -53,10 +66,10 @@ export async function ingestObject(deps: IngestDependencies, object: CreatedObje
   }
 
   const started = performance.now();
-  let analysis: Awaited<ReturnType<typeof analyseDataset>>;
+  let analysis: DatasetAnalysis;
   try {
     const { body } = await objects.stream(object.key, object.versionId);
-    analysis = await analyseDataset(body, { countTokens: tokenizer.count, tokenizer: tokenizer.name });
+    analysis = await analyseUntil(body, deps, options.deadline);
   } catch (error) {
     await releaseClaim(deps, team, fileId, object.version);
     throw error;
@@ -85,6 +98,24 @@ export async function ingestObject(deps: IngestDependencies, object: CreatedObje
   }
   logger.info(status === 'processed' ? 'Dataset processed' : 'Dataset rejected', measured);
   return { outcome: status, report };
+}
+
+async function analyseUntil(
+  body: AsyncIterable<Uint8Array>,
+  deps: IngestDependencies,
+  deadline: number | undefined,
+): Promise<DatasetAnalysis> {
+  const analyzer = new DatasetAnalyzer({ countTokens: deps.tokenizer.count, tokenizer: deps.tokenizer.name });
+  for await (const chunk of body) {
+    if (deadline !== undefined && Date.now() > deadline) {
+      // Leaving the loop destroys the stream, so the rest of the object is not downloaded.
+      return analyzer.stop(
+        'Validation ran out of time before the end of the file; split it into smaller files.',
+      );
+    }
+    analyzer.push(chunk);
+  }
+  return analyzer.end();
 }
 
 /** Best effort: if even the release fails, the lease expires on its own; the original error matters more. */

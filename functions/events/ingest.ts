@@ -13,6 +13,9 @@ import { loadDatasetTokenizer } from '#events/dataset-tokenizer.ts';
 import { type IngestDependencies, type IngestResult, ingestObject } from '#events/ingest-object.ts';
 import { createdObjects } from '#events/s3-event.ts';
 
+/** Time kept back from the Lambda's deadline to record the outcome of a file that could not be read in time. */
+const OUTCOME_MARGIN_MS = 20_000;
+
 const logger = new Logger({ serviceName: 'attune-ingest' });
 const config = getConfig();
 const clients = getClients(config);
@@ -36,7 +39,10 @@ export async function handler(event: S3Event, context?: Context): Promise<Ingest
       results.push({ outcome: 'ignored' });
       continue;
     }
-    results.push(await ingestObject(dependencies, object));
+    const deadline = context
+      ? Date.now() + context.getRemainingTimeInMillis() - OUTCOME_MARGIN_MS
+      : undefined;
+    results.push(await ingestObject(dependencies, object, deadline === undefined ? {} : { deadline }));
   }
   return results;
 }

@@ -239,6 +239,19 @@ describe('ingestObject against DynamoDB Local and s3rver', () => {
   });
 });
 
+describe('ingestObject with a deadline', () => {
+  it('given the deadline has passed, when ingested, then the file is error with validation_timeout, not left uploaded', async () => {
+    const { team, fileId, object } = await uploadedFile(`${chatLine('a', 'b')}\n`);
+
+    const result = await ingestObject(deps(), object, { deadline: Date.now() - 1 });
+
+    const record = await files.get(team, fileId);
+    expect(result.outcome).toBe('error');
+    expect(record?.status).toBe('error');
+    expect(record?.report?.errors.map((e) => [e.line, e.code])).toEqual([[1, 'validation_timeout']]);
+  });
+});
+
 describe('the ingestion Lambda handler', () => {
   // The handler's module-scope Logger reads its level when the module loads; tests keep the output quiet.
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

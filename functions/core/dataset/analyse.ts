@@ -52,7 +52,15 @@ export class DatasetAnalyzer {
   }
 
   end(): DatasetAnalysis {
-    const validation = this.validator.end();
+    return this.analysis(this.validator.end());
+  }
+
+  /** Stops before the end of the file: the file is then invalid, with `validation_timeout` as the reason. */
+  stop(message: string): DatasetAnalysis {
+    return this.analysis(this.validator.stop('validation_timeout', message));
+  }
+
+  private analysis(validation: DatasetValidation): DatasetAnalysis {
     const valid = validation.invalidLines === 0;
     return {
       report: {

@@ -34,6 +34,8 @@ export const DATASET_ISSUE_CODES = [
   'mixed_formats',
   /** Attune: a file without a single line (reported on line 0, meaning the file as a whole). */
   'empty_file',
+  /** Attune: ingestion ran out of time before the end of the file; reported on the first unchecked line. */
+  'validation_timeout',
 ] as const;
 
 export type DatasetIssueCode = (typeof DATASET_ISSUE_CODES)[number];

@@ -72,6 +72,19 @@ export class DatasetValidator {
   end(): DatasetValidation {
     this.splitter.end();
     if (this.splitter.lines === 0) this.reject(0, 'empty_file', 'The file is empty: it has no examples.');
+    return this.result();
+  }
+
+  /**
+   * Gives up before the end of the stream (ingestion ran out of time): the unread rest of the file is
+   * one more problem, reported on the first line not checked, so the file cannot pass unseen.
+   */
+  stop(code: DatasetIssueCode, message: string): DatasetValidation {
+    this.reject(this.splitter.lines + 1, code, message);
+    return this.result();
+  }
+
+  private result(): DatasetValidation {
     return {
       format: this.format,
       lines: this.splitter.lines,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseDataset, ingestionOutcome } from '#core/dataset/analyse.ts';
+import { analyseDataset, DatasetAnalyzer, ingestionOutcome } from '#core/dataset/analyse.ts';
 
 const encoder = new TextEncoder();
 
@@ -61,5 +61,18 @@ describe('ingestionOutcome', () => {
   it('given an empty file, when judged, then the details say the file is empty', async () => {
     const outcome = ingestionOutcome(await analyse(''));
     expect(outcome.statusDetails).toMatch(/^Invalid training file: first at the file \(empty_file\)/);
+  });
+});
+
+describe('DatasetAnalyzer.stop', () => {
+  it('given two lines read, when stopped for time, then the file is invalid from line 3 with validation_timeout', () => {
+    const analyzer = new DatasetAnalyzer({ countTokens: byWords, tokenizer: 'words' });
+    analyzer.push(encoder.encode(`${chat('a', 'b')}\n${chat('c', 'd')}\n${chat('e', 'f')}`));
+
+    const analysis = analyzer.stop('out of time');
+
+    expect(analysis.report.errors).toEqual([{ line: 3, code: 'validation_timeout', message: 'out of time' }]);
+    expect(analysis.report.examples).toBe(2);
+    expect(ingestionOutcome(analysis).status).toBe('error');
   });
 });
