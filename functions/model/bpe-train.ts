@@ -19,6 +19,13 @@ export interface BpeTrainOptions {
   specialTokens?: readonly string[];
   /** A pair seen fewer times than this is never merged (default 2: a merge must be used twice). */
   minFrequency?: number;
+  /**
+   * How the 256 byte tokens are numbered, which also decides ties between equally frequent pairs:
+   * `byte` (default; id = byte value, the built-in tokenizer) or `code-point` (the byte characters in
+   * code-point order: GPT-2's ids 0-255, and the order Hugging Face's BpeTrainer breaks ties in, so the
+   * same text gives its merges in its order).
+   */
+  alphabetOrder?: 'byte' | 'code-point';
 }
 
 const MAX_VOCAB = 1 << 16;
@@ -120,7 +127,7 @@ function applyMerge(word: number[], left: number, right: number, merged: number)
 
 /**
  * Learns a byte-level BPE the way GPT-2's was made: start from the 256 bytes, repeatedly merge the
- * most frequent adjacent pair (ties to the smaller pair of ids). Pair counts are updated incrementally:
+ * most frequent adjacent pair (ties to the smaller pair of ids, as Hugging Face's BpeTrainer does). Pair counts are updated incrementally:
  * a merge re-counts only the words that contain the pair (found through a pair → words index) and the
  * heap is corrected lazily, so each merge costs the words it touches rather than the whole corpus.
  */
@@ -138,13 +145,14 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
     );
   }
   const alphabet = bytesToUnicode();
-  const tokens = [...alphabet];
+  const tokens = options.alphabetOrder === 'code-point' ? [...alphabet].sort() : [...alphabet];
   const ids = new Map(tokens.map((t, id) => [t, id]));
+  const byteIds = alphabet.map((char) => ids.get(char) as number);
   const encoder = new TextEncoder();
   const words: number[][] = [];
   const freqs: number[] = [];
   for (const [piece, freq] of countPreTokens(texts, specials)) {
-    words.push([...encoder.encode(piece)]);
+    words.push(Array.from(encoder.encode(piece), (b) => byteIds[b] as number));
     freqs.push(freq);
   }
   const counts = new Map<number, number>();

@@ -11,9 +11,10 @@ const EOT = '<|endoftext|>';
 
 /** Merges by recounting every pair of every word at each step (ties to the smaller pair of ids): slow, obviously right. */
 function naiveMerges(texts: string[], count: number): string[] {
-  const tokens = bytesToUnicode();
+  const alphabet = bytesToUnicode();
+  const tokens = [...alphabet];
   const words = [...countPreTokens(texts, [EOT])].map(([piece, freq]) => ({
-    ids: [...new TextEncoder().encode(piece)] as number[],
+    ids: Array.from(new TextEncoder().encode(piece), (b) => tokens.indexOf(alphabet[b] as string)),
     freq,
   }));
   const merges: string[] = [];
@@ -74,8 +75,18 @@ describe('countPreTokens', () => {
 describe('trainByteLevelBpe', () => {
   it('given a tiny corpus, when trained, then the first merges are the most frequent pairs in order', () => {
     const bpe = trainByteLevelBpe(['low low low lower newest newest widest'], { vocabSize: 256 + 5 + 1 });
+    // Counts 4, 4, then three pairs seen 3 times: ties go to the smaller ids (byte 32 'Ġ' < 'e' < 's').
     expect(bpe.merges.map(([l, r]) => `${l} ${r}`)).toEqual(['l o', 'lo w', 'Ġ low', 'e s', 'es t']);
-    expect(bpe.vocab.get('Ġlow')).toBe(258);
+    expect([bpe.vocab.get('e'), bpe.vocab.get('Ġlow')]).toEqual([101, 258]);
+  });
+
+  it('given code-point order, when trained on the tiny corpus, then ids follow GPT-2 and ties go the other way', () => {
+    const bpe = trainByteLevelBpe(['low low low lower newest newest widest'], {
+      vocabSize: 256 + 5 + 1,
+      alphabetOrder: 'code-point',
+    });
+    expect(bpe.merges.map(([l, r]) => `${l} ${r}`)).toEqual(['l o', 'lo w', 'e s', 'Ġ low', 'es t']);
+    expect([bpe.vocab.get('!'), bpe.vocab.get('e'), bpe.vocab.get('Ġ')]).toEqual([0, 68, 220]);
     expect([...bpe.specialTokens]).toEqual([[EOT, 261]]);
   });
 
@@ -124,6 +135,24 @@ describe('the built-in tokenizer models/attune-tiny/tokenizer.json', () => {
     new URL('../../../models/attune-tiny/tokenizer.json', import.meta.url),
     'utf8',
   );
+
+  it("given Hugging Face's BpeTrainer on the same corpus, when trained in code-point order, then the merges are its merges, in order", () => {
+    const reference = JSON.parse(
+      readFileSync(new URL('../../fixtures/tokenizer/hf-bpe-trainer-merges.json', import.meta.url), 'utf8'),
+    ) as { merges: string[] };
+    const texts = loadPublicDomainCorpus().map((d) => d.text);
+    const bpe = trainByteLevelBpe(texts, { vocabSize: 4096, alphabetOrder: 'code-point' });
+    expect(bpe.merges).toHaveLength(3839);
+    expect(bpe.merges.map(([l, r]) => `${l} ${r}`)).toEqual(reference.merges);
+  });
+
+  it("given the committed file, then it holds the same merges as Hugging Face's BpeTrainer learned", () => {
+    const reference = JSON.parse(
+      readFileSync(new URL('../../fixtures/tokenizer/hf-bpe-trainer-merges.json', import.meta.url), 'utf8'),
+    ) as { merges: string[] };
+    const merges = (JSON.parse(committed) as { model: { merges: string[] } }).model.merges;
+    expect([...merges].sort()).toEqual([...reference.merges].sort());
+  });
 
   it('given the public-domain corpus, when bpe-train runs again, then it writes the committed file byte for byte', () => {
     const texts = loadPublicDomainCorpus().map((d) => d.text);
