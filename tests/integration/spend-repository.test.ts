@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { getClients } from '#aws/clients.ts';
+import { getConfig } from '#aws/config.ts';
+import { SpendRepository } from '#aws/spend-repository.ts';
+
+const config = getConfig();
+const ledger = new SpendRepository(getClients(config).dynamo, config.tableName);
+const team = () => `t-${randomUUID().slice(0, 12)}`;
+
+describe('spend repository (DynamoDB Local)', () => {
+  it('given nothing spent, then the month reads zero', async () => {
+    expect(await ledger.spent(team(), '2026-11')).toBe(0);
+  });
+
+  it('given two jobs added at once and a correction, then the month holds their sum', async () => {
+    const t = team();
+    await Promise.all([ledger.add(t, '2026-11', 12.5), ledger.add(t, '2026-11', 7.25)]);
+    await ledger.add(t, '2026-11', -2.5);
+    expect(await ledger.spent(t, '2026-11')).toBeCloseTo(17.25, 10);
+  });
+
+  it('given spend in one month and one team, then other months and teams are untouched', async () => {
+    const t = team();
+    await ledger.add(t, '2026-11', 5);
+    expect(await ledger.spent(t, '2026-10')).toBe(0);
+    expect(await ledger.spent(team(), '2026-11')).toBe(0);
+  });
+
+  it('given a non-finite amount, then nothing is written', async () => {
+    const t = team();
+    await expect(ledger.add(t, '2026-11', Number.POSITIVE_INFINITY)).rejects.toThrow(RangeError);
+    expect(await ledger.spent(t, '2026-11')).toBe(0);
+  });
+});
