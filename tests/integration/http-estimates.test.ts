@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { getClients } from '#aws/clients.ts';
+import { SpendRepository } from '#aws/spend-repository.ts';
+import { budgetMonth, DEFAULT_MONTHLY_BUDGET_USD } from '#core/estimate/budget.ts';
 import type { Estimate } from '#core/estimate/estimate.ts';
 import { type FileRecord, fileObjectKey } from '#core/files.ts';
 import { newId } from '#core/ids.ts';
@@ -102,6 +105,16 @@ describe('POST /v1/estimates', () => {
     const res = await post(auth, { model: 'gpt2', training_tokens: -1, examples: 10 });
     expect(res.status).toBe(400);
     expect((await errorOf(res)).param).toBe('training_tokens');
+  });
+
+  it("given spend recorded this month, then the estimate shows what is left of the team's budget", async () => {
+    const { team, auth } = await harness.team();
+    const spend = new SpendRepository(getClients(harness.deps.config).dynamo, harness.deps.config.tableName);
+    await spend.add(team, budgetMonth(new Date()), 40);
+    const res = await post(auth, { model: 'attune-tiny', training_tokens: 10_000, examples: 100 });
+    const estimate = (await res.json()) as Estimate;
+    expect(estimate.budget).toMatchObject({ monthly_usd: DEFAULT_MONTHLY_BUDGET_USD, spent_usd: 40 });
+    expect(estimate.budget?.remaining_usd).toBe(DEFAULT_MONTHLY_BUDGET_USD - 40);
   });
 
   it('given no API key, then 401', async () => {

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import {
-  budgetsFromEnv,
-  InMemorySpendLedger,
-  type SpendLedger,
-  type TeamBudgets,
-} from '#core/estimate/budget.ts';
+import { CalibrationRepository } from '#aws/calibration-repository.ts';
+import { getClients } from '#aws/clients.ts';
+import type { AttuneConfig } from '#aws/config.ts';
+import { SpendRepository } from '#aws/spend-repository.ts';
+import { budgetsFromEnv, type SpendLedger, type TeamBudgets } from '#core/estimate/budget.ts';
 import { createEstimate } from '#core/estimate/estimate-service.ts';
 import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
-import { type CalibrationStore, InMemoryCalibrationStore } from '#core/estimate/throughput.ts';
+import type { CalibrationStore } from '#core/estimate/throughput.ts';
 import { isWellFormedId } from '#core/ids.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 import { readJsonBody } from '#http/json-body.ts';
@@ -21,15 +20,19 @@ export interface EstimateRouteOptions {
 }
 
 /**
- * Until the jobs API records runs and spend in DynamoDB, measurements and spend live in the process
- * (empty at start: every estimate is datasheet-based and every team has its whole month). Budgets are
- * read from the environment when the app is built, so a malformed `ATTUNE_TEAM_BUDGETS` fails start-up.
+ * Measurements and spend in the table the rest of the API uses (DynamoDB in AWS, DynamoDB Local in the
+ * embedded stack), through the process's one set of clients; budgets from the environment, read when the
+ * app is built, so a malformed `ATTUNE_TEAM_BUDGETS` fails start-up rather than a request.
  */
-export function defaultEstimateOptions(env: NodeJS.ProcessEnv = process.env): EstimateRouteOptions {
+export function defaultEstimateOptions(
+  config: AttuneConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): EstimateRouteOptions {
+  const { dynamo } = getClients(config);
   return {
-    calibration: new InMemoryCalibrationStore(),
+    calibration: new CalibrationRepository(dynamo, config.tableName),
     budgets: budgetsFromEnv(env),
-    spend: new InMemorySpendLedger(),
+    spend: new SpendRepository(dynamo, config.tableName),
   };
 }
 
@@ -40,7 +43,7 @@ export function defaultEstimateOptions(env: NodeJS.ProcessEnv = process.env): Es
  */
 export function estimateRoutes(
   deps: AppDeps,
-  options: EstimateRouteOptions = defaultEstimateOptions(),
+  options: EstimateRouteOptions = defaultEstimateOptions(deps.config),
 ): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
