@@ -1,4 +1,7 @@
+import { GENERATE_USAGE, runGenerateCommand } from '#local/cli-generate.ts';
 import { runKeysCommand } from '#local/cli-keys.ts';
+import { PRETRAIN_USAGE, runPretrainCommand } from '#local/cli-pretrain.ts';
+import { runTrainCommand, TRAIN_USAGE } from '#local/cli-train.ts';
 
 /**
  * The `attune` command line. Each sub-command lives in its own module; this file only dispatches, so the
@@ -6,6 +9,9 @@ import { runKeysCommand } from '#local/cli-keys.ts';
  */
 const commands: Record<string, { summary: string; run: (args: string[]) => Promise<number> }> = {
   keys: { summary: 'keys create --team T   create an API key for a team and print it', run: runKeysCommand },
+  generate: { summary: GENERATE_USAGE, run: runGenerateCommand },
+  train: { summary: TRAIN_USAGE, run: runTrainCommand },
+  pretrain: { summary: PRETRAIN_USAGE, run: runPretrainCommand },
 };
 
 function usage(): string {
