@@ -1,10 +1,15 @@
 import type { JobRecord } from '#core/jobs/job.ts';
+import {
+  BATCH_STATE_CHANGE,
+  type BatchJobStateDetail,
+  type BatchStateChangeEvent,
+} from '#events/batch-status.ts';
 
 /** A job record as `createJob` would store it, for tests; override what the test is about. */
 export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     team: 'sales',
-    id: 'ftjob-01jab0000000000000000000000',
+    id: 'ftjob-01jab000000000000000000000',
     createdAt: 1_795_900_000,
     model: 'attune-tiny',
     baseModel: 'attune-tiny',
@@ -18,12 +23,12 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
         prompt_tuning_init: 'SAMPLE_VOCAB',
       },
     },
-    trainingFile: 'file-01jab0000000000000000000000',
+    trainingFile: 'file-01jab000000000000000000000',
     validationFile: null,
     suffix: 'faq',
     seed: 42,
     metadata: { project: 'faq' },
-    outputModel: 'pt:attune-tiny:sales:faq:01jab0000000000000000000000',
+    outputModel: 'pt:attune-tiny:sales:faq:01jab000000000000000000000',
     status: 'queued',
     error: null,
     finishedAt: null,
@@ -34,5 +39,29 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     queue: 'cpu',
     queueReason: 'fits a small instance',
     ...overrides,
+  };
+}
+
+/** An EventBridge "Batch Job State Change" event, as AWS Batch sends it, for an Attune job. */
+export function batchEvent(
+  detail: Partial<BatchJobStateDetail>,
+  team = 'sales',
+  jobId = 'ftjob-01jab000000000000000000000',
+): BatchStateChangeEvent {
+  return {
+    version: '0',
+    id: 'e-1',
+    'detail-type': BATCH_STATE_CHANGE,
+    source: 'aws.batch',
+    account: '123456789012',
+    time: '2026-11-29T08:00:00Z',
+    region: 'us-east-1',
+    resources: ['arn:aws:batch:us-east-1:123456789012:job/batch-1'],
+    detail: {
+      jobId: 'batch-1',
+      status: 'RUNNING',
+      tags: { 'attune:team': team, 'attune:job': jobId },
+      ...detail,
+    },
   };
 }

@@ -7,7 +7,7 @@ describe('toOpenAIJob', () => {
   it("Given a queued prompt tuning job, then it has OpenAI's fields and Attune's extensions", () => {
     const job = toOpenAIJob(jobRecord());
     expect(job).toMatchObject({
-      id: 'ftjob-01jab0000000000000000000000',
+      id: 'ftjob-01jab000000000000000000000',
       object: 'fine_tuning.job',
       status: 'queued',
       model: 'attune-tiny',
@@ -16,7 +16,7 @@ describe('toOpenAIJob', () => {
       user_provided_suffix: 'faq',
       seed: 42,
       metadata: { project: 'faq' },
-      training_file: 'file-01jab0000000000000000000000',
+      training_file: 'file-01jab000000000000000000000',
       validation_file: null,
       result_files: [],
       integrations: null,
@@ -38,7 +38,7 @@ describe('toOpenAIJob', () => {
 
   it('Given a succeeded job, then fine_tuned_model is its model name', () => {
     const job = toOpenAIJob(jobRecord({ status: 'succeeded', finishedAt: 1_795_900_500 }));
-    expect(job.fine_tuned_model).toBe('pt:attune-tiny:sales:faq:01jab0000000000000000000000');
+    expect(job.fine_tuned_model).toBe('pt:attune-tiny:sales:faq:01jab000000000000000000000');
     expect(job.finished_at).toBe(1_795_900_500);
   });
 
