@@ -13,7 +13,10 @@ import { loadDatasetTokenizer } from '#events/dataset-tokenizer.ts';
 import { type IngestDependencies, type IngestResult, ingestObject } from '#events/ingest-object.ts';
 import { createdObjects } from '#events/s3-event.ts';
 
-/** Time kept back from the Lambda's deadline to record the outcome of a file that could not be read in time. */
+/**
+ * Time kept back from the Lambda's deadline to record the outcome of a file that could not be read in
+ * time (a quarter of the remaining time when that is shorter, so a short timeout still validates).
+ */
 const OUTCOME_MARGIN_MS = 20_000;
 
 const logger = new Logger({ serviceName: 'attune-ingest' });
@@ -39,9 +42,11 @@ export async function handler(event: S3Event, context?: Context): Promise<Ingest
       results.push({ outcome: 'ignored' });
       continue;
     }
-    const deadline = context
-      ? Date.now() + context.getRemainingTimeInMillis() - OUTCOME_MARGIN_MS
-      : undefined;
+    const remaining = context?.getRemainingTimeInMillis();
+    const deadline =
+      remaining === undefined
+        ? undefined
+        : Date.now() + remaining - Math.min(OUTCOME_MARGIN_MS, remaining / 4);
     results.push(await ingestObject(dependencies, object, deadline === undefined ? {} : { deadline }));
   }
   return results;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getClients } from '#aws/clients.ts';
 import { getConfig } from '#aws/config.ts';
@@ -266,6 +266,28 @@ describe('the ingestion Lambda handler', () => {
     const record = await files.get(team, fileId);
     expect(record?.status).toBe('processed');
     expect(record?.report?.format).toBe('prompt_completion');
+  });
+
+  it('given a Lambda context with no time left, when the handler runs, then the file is rejected as timed out', async () => {
+    const { handler } = await import('#events/ingest.ts');
+    const { team, fileId, event } = await uploadedFile(`${chatLine('a', 'b')}\n`);
+    const context = { getRemainingTimeInMillis: () => 0 } as unknown as Context;
+
+    await handler(event, context);
+
+    const record = await files.get(team, fileId);
+    expect(record?.status).toBe('error');
+    expect(record?.report?.errors[0]?.code).toBe('validation_timeout');
+  });
+
+  it('given a Lambda context with minutes left, when the handler runs, then the file is processed', async () => {
+    const { handler } = await import('#events/ingest.ts');
+    const { team, fileId, event } = await uploadedFile(`${chatLine('a', 'b')}\n`);
+    const context = { getRemainingTimeInMillis: () => 600_000 } as unknown as Context;
+
+    await handler(event, context);
+
+    expect((await files.get(team, fileId))?.status).toBe('processed');
   });
 
   it('given an event for another bucket, when the handler runs, then it is ignored', async () => {
