@@ -3,30 +3,10 @@
  * exact histogram (one slot per token count), not a list, so min, max, mean, total and an exact p95 come
  * out of at most 256 kB plus one map entry per distinct count above 65,535, whatever the number of examples.
  */
-import type { TrainingExample } from '#core/dataset/example.ts';
 import type { TokenStatistics } from '#core/files.ts';
 
 /** Token counts below this have a dense histogram slot; larger (rare) counts go to a map. */
 const DENSE_LIMIT = 1 << 16;
-
-/**
- * The texts of an example as the trainer sees them, in order: every message's content (chat), or the
- * prompt then the completion. Until the chat template lands, the count of an example is the sum of its
- * texts' counts: the template's role markers and separators (a few tokens per message) are not counted.
- */
-export function exampleTexts(example: TrainingExample): string[] {
-  return example.format === 'chat'
-    ? example.messages.map((message) => message.content)
-    : [example.prompt, example.completion];
-}
-
-/** An example's token count under `count` (see `exampleTexts` for what is counted). */
-export function countExampleTokens(example: TrainingExample, count: (text: string) => number): number {
-  if (example.format === 'prompt_completion') return count(example.prompt) + count(example.completion);
-  let tokens = 0;
-  for (const message of example.messages) tokens += count(message.content);
-  return tokens;
-}
 
 export class TokenStatsAccumulator {
   private readonly dense = new Uint32Array(DENSE_LIMIT);

@@ -1,11 +1,17 @@
 /**
- * The tokenizer ingestion counts tokens with: the default base model's, so the counts a team sees are the
- * counts its training run and cost estimate will use. The JSON is imported, not read from disk, so
- * esbuild bundles it into the Lambda and no file has to travel beside the handler. When the default
- * model changes, change this import and `DATASET_TOKENIZER_NAME` together.
+ * How ingestion counts an example's tokens: with the default base model's tokenizer, through Attune's chat
+ * template, as the trainer encodes it (each template segment as ordinary text, plus one id per
+ * `<|endoftext|>`), so the counts a team sees are the counts its training run and cost estimate use.
+ * Counts are before truncation to the model's context: the statistics show how much would be cut.
+ *
+ * The JSON is imported, not read from disk, so esbuild bundles it into the Lambda and no file has to
+ * travel beside the handler. When the default model changes, change this import and
+ * `DATASET_TOKENIZER_NAME` together.
  */
 import { byteLevelBpeIds, createBpePieceCounter } from '#core/dataset/bpe-count.ts';
+import type { TrainingExample } from '#core/dataset/example.ts';
 import { createTokenCounter } from '#core/dataset/token-counter.ts';
+import { exampleSegments } from '#model/chat-template.ts';
 import { bytesToUnicode, END_OF_TEXT, loadTokenizer } from '#model/tokenizer.ts';
 import builtInTokenizerJson from '../../models/attune-tiny/tokenizer.json' with { type: 'json' };
 
@@ -14,8 +20,10 @@ export const DATASET_TOKENIZER_NAME = 'attune-tiny';
 
 export interface DatasetTokenizer {
   readonly name: string;
-  /** Token count of one text, as the model's tokenizer would encode it. */
+  /** Token count of one text, as `encodeOrdinary` would encode it. */
   count(text: string): number;
+  /** Token count of one example as the trainer sees it: the chat template's segments, encoded. */
+  countExample(example: TrainingExample): number;
 }
 
 /** Loads the tokenizer (once per process: it parses the whole vocabulary) behind a cached counter. */
@@ -23,6 +31,13 @@ export function loadDatasetTokenizer(): DatasetTokenizer {
   // loadTokenizer validates the file (every merge joins known tokens) before the ids are read from it.
   const tokenizer = loadTokenizer(JSON.stringify(builtInTokenizerJson));
   const countPiece = createBpePieceCounter(byteLevelBpeIds(builtInTokenizerJson, bytesToUnicode()));
-  const counter = createTokenCounter(tokenizer, [END_OF_TEXT], countPiece);
-  return { name: DATASET_TOKENIZER_NAME, count: counter.count };
+  // A text that contains `<|endoftext|>` is encoded whole by encodeOrdinary, which spells it as text.
+  const { count } = createTokenCounter({ encode: tokenizer.encodeOrdinary }, [END_OF_TEXT], countPiece);
+  const countExample = (example: TrainingExample): number => {
+    let tokens = 0;
+    for (const segment of exampleSegments(example))
+      tokens += segment.kind === 'text' ? count(segment.text) : 1;
+    return tokens;
+  };
+  return { name: DATASET_TOKENIZER_NAME, count, countExample };
 }

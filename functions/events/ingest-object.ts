@@ -105,7 +105,8 @@ async function analyseUntil(
   deps: IngestDependencies,
   deadline: number | undefined,
 ): Promise<DatasetAnalysis> {
-  const analyzer = new DatasetAnalyzer({ countTokens: deps.tokenizer.count, tokenizer: deps.tokenizer.name });
+  const { tokenizer } = deps;
+  const analyzer = new DatasetAnalyzer({ countExample: tokenizer.countExample, tokenizer: tokenizer.name });
   for await (const chunk of body) {
     if (deadline !== undefined && Date.now() > deadline) {
       // Leaving the loop destroys the stream, so the rest of the object is not downloaded.

@@ -124,8 +124,12 @@ describe('ingestObject against DynamoDB Local and s3rver', () => {
 
     const result = await ingestObject(deps(), object);
 
-    const tokens = (text: string) => builtIn.encode(text).length;
-    const counts = [tokens('Hello there') + tokens('General Kenobi!'), tokens('Hi') + tokens('Ok.')];
+    // The trainer's view: '<|user|>\n{user}\n<|assistant|>\n' then the answer, each encoded, then end of text.
+    const tokens = (user: string, assistant: string) =>
+      builtIn.encodeOrdinary(`<|user|>\n${user}\n<|assistant|>\n`).length +
+      builtIn.encodeOrdinary(assistant).length +
+      1;
+    const counts = [tokens('Hello there', 'General Kenobi!'), tokens('Hi', 'Ok.')];
     const record = await files.get(team, fileId);
     expect(result.outcome).toBe('processed');
     expect(record?.status).toBe('processed');

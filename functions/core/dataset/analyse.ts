@@ -4,13 +4,17 @@
  * whole of ingestion that does not touch AWS, so it is tested without it and benchmarked on its own.
  */
 import { DuplicateCounter } from '#core/dataset/duplicates.ts';
+import type { TrainingExample } from '#core/dataset/example.ts';
 import { type DatasetValidation, DatasetValidator } from '#core/dataset/validator.ts';
 import type { DatasetReport, FileStatus } from '#core/files.ts';
-import { countExampleTokens, TokenStatsAccumulator } from '#core/token-stats.ts';
+import { TokenStatsAccumulator } from '#core/token-stats.ts';
 
 export interface AnalysisOptions {
-  /** Token count of one text (see `createTokenCounter`). */
-  countTokens: (text: string) => number;
+  /**
+   * Token count of one example as the trainer will see it (template included): see
+   * `loadDatasetTokenizer` in functions/events/dataset-tokenizer.ts.
+   */
+  countExample: (example: TrainingExample) => number;
   /** Which tokenizer counted, recorded in the report so numbers can be compared later. */
   tokenizer: string;
   maxIssues?: number;
@@ -35,12 +39,12 @@ export class DatasetAnalyzer {
   private bytes = 0;
 
   constructor(private readonly options: AnalysisOptions) {
-    const { countTokens } = options;
+    const { countExample } = options;
     this.validator = new DatasetValidator({
       ...(options.maxIssues !== undefined ? { maxIssues: options.maxIssues } : {}),
       ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
       onExample: (example) => {
-        this.stats.add(countExampleTokens(example, countTokens));
+        this.stats.add(countExample(example));
         this.duplicates.add(example);
       },
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseDataset, DatasetAnalyzer, ingestionOutcome } from '#core/dataset/analyse.ts';
+import type { TrainingExample } from '#core/dataset/example.ts';
 
 const encoder = new TextEncoder();
 
@@ -7,8 +8,13 @@ async function* bytes(text: string): AsyncGenerator<Uint8Array> {
   yield encoder.encode(text);
 }
 
-const byWords = (text: string) => text.split(' ').length;
-const analyse = (text: string) => analyseDataset(bytes(text), { countTokens: byWords, tokenizer: 'words' });
+/** Words of every text of the example: a stand-in tokenizer whose counts are easy to check by eye. */
+const byWords = (example: TrainingExample) =>
+  (example.format === 'chat'
+    ? example.messages.map((m) => m.content)
+    : [example.prompt, example.completion]
+  ).reduce((sum, text) => sum + text.split(' ').length, 0);
+const analyse = (text: string) => analyseDataset(bytes(text), { countExample: byWords, tokenizer: 'words' });
 
 const chat = (user: string, assistant: string) =>
   JSON.stringify({
@@ -66,7 +72,7 @@ describe('ingestionOutcome', () => {
 
 describe('DatasetAnalyzer.stop', () => {
   it('given two lines read, when stopped for time, then the file is invalid from line 3 with validation_timeout', () => {
-    const analyzer = new DatasetAnalyzer({ countTokens: byWords, tokenizer: 'words' });
+    const analyzer = new DatasetAnalyzer({ countExample: byWords, tokenizer: 'words' });
     analyzer.push(encoder.encode(`${chat('a', 'b')}\n${chat('c', 'd')}\n${chat('e', 'f')}`));
 
     const analysis = analyzer.stop('out of time');

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TrainingExample } from '#core/dataset/example.ts';
-import { countExampleTokens, exampleTexts, TokenStatsAccumulator } from '#core/token-stats.ts';
+import { TokenStatsAccumulator } from '#core/token-stats.ts';
 
 function statsOf(counts: number[]) {
   const stats = new TokenStatsAccumulator();
@@ -34,27 +33,5 @@ describe('TokenStatsAccumulator', () => {
 
   it('given a mean with many decimals, when summarised, then it is rounded to two', () => {
     expect(statsOf([1, 1, 2])?.mean).toBe(1.33);
-  });
-});
-
-describe('countExampleTokens', () => {
-  const byWords = (text: string) => text.split(' ').length;
-
-  it('given a chat example, when counted, then it is the sum over message contents', () => {
-    const example: TrainingExample = {
-      format: 'chat',
-      messages: [
-        { role: 'user', content: 'a b' },
-        { role: 'assistant', content: 'c d e' },
-      ],
-    };
-    expect(countExampleTokens(example, byWords)).toBe(5);
-    expect(exampleTexts(example)).toEqual(['a b', 'c d e']);
-  });
-
-  it('given a prompt/completion example, when counted, then it is prompt plus completion', () => {
-    const example: TrainingExample = { format: 'prompt_completion', prompt: 'a', completion: 'b c' };
-    expect(countExampleTokens(example, byWords)).toBe(3);
-    expect(exampleTexts(example)).toEqual(['a', 'b c']);
   });
 });
