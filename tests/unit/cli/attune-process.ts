@@ -3,11 +3,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { trainByteLevelBpe } from '#model/bpe-train.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import { disposeGpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
 import { saveModelDir } from '#model/model-dir.ts';
-import { toTokenizerJson } from '#model/tokenizer.ts';
+import { loadTokenizer, toTokenizerJson } from '#model/tokenizer.ts';
 
 /** The repository root, where `bin/attune.js` lives. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -55,25 +56,40 @@ export const SENTENCES = [
   'the whale swam in the sea',
 ];
 
-/** The tiny configuration the CLI tests use: fast enough to run many child processes. */
-export const TINY_CONFIG: Gpt2Config = {
+/** The tiny configuration the CLI tests use (vocab_size is the test tokenizer's): fast in a child process. */
+export const TINY_CONFIG: Omit<Gpt2Config, 'vocab_size'> = {
   n_layer: 1,
   n_head: 2,
   n_embd: 16,
   n_positions: 64,
-  vocab_size: 300,
   layer_norm_epsilon: 1e-5,
 };
+
+export interface TinyModelOptions {
+  readonly config?: Omit<Gpt2Config, 'vocab_size'>;
+  /**
+   * Scale the random matrices to a trained model's size (std about 0.2, as the training tests' toy base
+   * does): at GPT-2's init scale attention is uniform and values vanish, so no soft prompt could steer it.
+   */
+  readonly trainedScale?: boolean;
+}
 
 /** A fresh temporary directory holding a random tiny model directory at `<dir>/model`. */
 export async function tinyModelDir(
   prefix: string,
+  options: TinyModelOptions = {},
 ): Promise<{ dir: string; model: string; tokenizerJson: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), `attune-cli-${prefix}-`));
-  const tokenizerJson = toTokenizerJson(trainByteLevelBpe(SENTENCES, { vocabSize: TINY_CONFIG.vocab_size }));
-  const weights = initGpt2Weights(TINY_CONFIG, 7);
+  const tokenizerJson = toTokenizerJson(trainByteLevelBpe(SENTENCES, { vocabSize: 300 }));
+  const config = { ...(options.config ?? TINY_CONFIG), vocab_size: loadTokenizer(tokenizerJson).vocabSize };
+  const weights = initGpt2Weights(config, 7);
+  if (options.trainedScale) {
+    for (const [name, v] of weights) {
+      if (v.rank === 2) tf.tidy(() => v.assign(tf.mul(v, name.endsWith('c_proj.weight') ? 5 : 10)));
+    }
+  }
   const model = path.join(dir, 'model');
-  await saveModelDir(model, { config: TINY_CONFIG, weights, tokenizerJson });
+  await saveModelDir(model, { config, weights, tokenizerJson });
   disposeGpt2Weights(weights);
   return { dir, model, tokenizerJson };
 }

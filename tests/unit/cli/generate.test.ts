@@ -119,7 +119,7 @@ describe('attune generate', () => {
   it('given an adapter tuned for another width, when run, then it refuses and exits 2', async () => {
     const adapter = path.join(dir, 'wide-adapter');
     const loaded = await loadModelDir(model);
-    const wide = { ...TINY_CONFIG, n_embd: 32 };
+    const wide = { ...loaded.config, n_embd: 32 };
     const prompt = initSoftPrompt({
       init: 'RANDOM',
       numVirtualTokens: 3,
