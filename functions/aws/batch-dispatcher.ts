@@ -1,5 +1,5 @@
 import {
-  type BatchClient,
+  BatchClient,
   CancelJobCommand,
   type KeyValuePair,
   type ResourceRequirement,
@@ -128,4 +128,18 @@ export function batchDispatcherOptionsFromEnv(
     jobDefinitions: { gpu: e.ATTUNE_GPU_JOB_DEFINITION, cpu: e.ATTUNE_CPU_JOB_DEFINITION },
     ...storage,
   };
+}
+
+/**
+ * The process's Batch dispatcher when the training construct configured queues (in AWS), or undefined
+ * when none of its variables is set (the embedded stack, whose local runner is a dispatcher of its own).
+ * Some but not all of them set is a ConfigError: a half-configured deployment must not start.
+ */
+export function batchDispatcherFromEnv(
+  env: NodeJS.ProcessEnv,
+  config: { region: string; tableName: string; bucketName: string },
+): BatchDispatcher | undefined {
+  if (Object.keys(BatchEnvSchema.shape).every((name) => env[name] === undefined)) return undefined;
+  const options = batchDispatcherOptionsFromEnv(env, config);
+  return new BatchDispatcher(new BatchClient({ region: config.region }), options);
 }

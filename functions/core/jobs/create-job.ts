@@ -179,6 +179,7 @@ export async function createJob(
   }
   const queued = await deps.jobs.transition(team, id, 'queued', { batchJobId });
   const current = queued.job ?? job;
+  if (queued.applied) await logJobEvent(deps, job, 'info', 'Job queued', { batch_job_id: batchJobId });
   if (!queued.applied && current.status === 'cancelled') {
     await deps.dispatcher.cancel(
       { team, id, batchJobId, status: 'queued' },

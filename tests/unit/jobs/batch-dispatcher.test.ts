@@ -9,7 +9,11 @@ import {
 } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BatchDispatcher, batchDispatcherOptionsFromEnv } from '#aws/batch-dispatcher.ts';
+import {
+  BatchDispatcher,
+  batchDispatcherFromEnv,
+  batchDispatcherOptionsFromEnv,
+} from '#aws/batch-dispatcher.ts';
 import { ConfigError } from '#core/errors.ts';
 import type { DispatchPlan } from '#core/jobs/dispatch.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
@@ -176,5 +180,27 @@ describe('batchDispatcherOptionsFromEnv', () => {
         storage,
       ),
     ).toThrow(new ConfigError('Missing AWS Batch configuration: ATTUNE_GPU_JOB_QUEUE'));
+  });
+});
+
+describe('batchDispatcherFromEnv', () => {
+  const config = { region: 'us-east-1', tableName: 't', bucketName: 'b' };
+
+  it('Given no Batch variable at all, then there is no dispatcher (the embedded stack brings its own)', () => {
+    expect(batchDispatcherFromEnv({}, config)).toBeUndefined();
+  });
+
+  it('Given every Batch variable, then a Batch dispatcher is built', () => {
+    const env = {
+      ATTUNE_GPU_JOB_QUEUE: 'gq',
+      ATTUNE_CPU_JOB_QUEUE: 'cq',
+      ATTUNE_GPU_JOB_DEFINITION: 'gd',
+      ATTUNE_CPU_JOB_DEFINITION: 'cd',
+    };
+    expect(batchDispatcherFromEnv(env, config)).toBeInstanceOf(BatchDispatcher);
+  });
+
+  it('Given only some Batch variables, then start-up fails naming the missing ones', () => {
+    expect(() => batchDispatcherFromEnv({ ATTUNE_GPU_JOB_QUEUE: 'gq' }, config)).toThrow(ConfigError);
   });
 });
