@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Hono } from 'hono';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import { batchDispatcherFromEnv } from '#aws/batch-dispatcher.ts';
 import { getClients } from '#aws/clients.ts';
 import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
@@ -19,11 +20,13 @@ export const API_SERVICE_NAME = 'attune-api';
 export function createAppFromEnv(): Hono<AppEnv> {
   const config = getConfig();
   const clients = getClients(config);
+  const dispatcher = batchDispatcherFromEnv(process.env, config);
   return createApp({
     files: new FileRepository(clients.dynamo, config.tableName),
     keys: new ApiKeyRepository(clients.dynamo, config.tableName),
     objects: new ObjectStore(clients.s3, config.bucketName),
     config,
     logger: new Logger({ serviceName: API_SERVICE_NAME }),
+    ...(dispatcher ? { dispatcher } : {}),
   });
 }

@@ -7,6 +7,8 @@ import { mapError, notFoundBody } from '#http/error-mapper.ts';
 import { requestId } from '#http/request-id.ts';
 import { estimateRoutes } from '#http/routes/estimates.ts';
 import { fileRoutes } from '#http/routes/files.ts';
+import { fineTuningJobRoutes } from '#http/routes/fine-tuning-jobs.ts';
+import { modelRoutes } from '#http/routes/models.ts';
 import { uploadRoutes } from '#http/routes/uploads.ts';
 
 export type { AppDeps } from '#http/context.ts';
@@ -32,6 +34,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', fileRoutes(deps));
   app.route('/v1', uploadRoutes(deps));
   app.route('/v1', estimateRoutes(deps));
+  app.route('/v1', fineTuningJobRoutes(deps));
+  app.route('/v1', modelRoutes(deps));
 
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404));
 

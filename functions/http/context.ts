@@ -3,6 +3,7 @@ import type { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import type { AttuneConfig } from '#aws/config.ts';
 import type { FileRepository } from '#aws/file-repository.ts';
 import type { ObjectStore } from '#aws/object-store.ts';
+import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 
 /**
  * What the API needs from the outside world. Passed in rather than imported so that the Lambda, the
@@ -14,6 +15,11 @@ export interface AppDeps {
   readonly objects: ObjectStore;
   readonly config: AttuneConfig;
   readonly logger: Logger;
+  /**
+   * Where fine-tuning jobs run (AWS Batch, or the embedded stack's local runner). Absent where no training
+   * backend is configured: creating or cancelling a job then answers 503, and nothing else changes.
+   */
+  readonly dispatcher?: JobDispatcher;
 }
 
 /**
