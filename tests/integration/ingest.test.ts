@@ -243,6 +243,41 @@ describe('ingestObject against DynamoDB Local and s3rver', () => {
   });
 });
 
+describe('ingestObject when the record changes or the store fails', () => {
+  it('given the file is deleted while it is read, when ingestion completes, then nothing is recorded', async () => {
+    const { team, fileId, object } = await uploadedFile(`${chatLine('a', 'b')}\n`);
+    const deletingFirst = Object.create(files) as FileRepository;
+    deletingFirst.completeIngestion = async (...args) => {
+      await files.delete(team, fileId);
+      return files.completeIngestion(...args);
+    };
+    const logger = recordingLogger();
+
+    const result = await ingestObject({ files: deletingFirst, objects, tokenizer, logger }, object);
+
+    expect(result.outcome).toBe('superseded');
+    expect(await files.get(team, fileId)).toBeUndefined();
+    expect(logger.lines.at(-1)?.level).toBe('warn');
+  });
+
+  it('given the object is missing and the claim cannot be released, when ingested, then the read error propagates', async () => {
+    const { object } = await uploadedFile(`${chatLine('a', 'b')}\n`, false);
+    const releaseFails = Object.create(files) as FileRepository;
+    releaseFails.releaseIngestion = async () => {
+      throw new Error('DynamoDB unreachable');
+    };
+    const logger = recordingLogger();
+
+    await expect(ingestObject({ files: releaseFails, objects, tokenizer, logger }, object)).rejects.toThrow(
+      /NoSuchKey|does not exist|not found/i,
+    );
+    expect(logger.lines.map((l) => [l.level, l.message])).toContainEqual([
+      'error',
+      'Could not release the ingestion claim',
+    ]);
+  });
+});
+
 describe('ingestObject with a deadline', () => {
   it('given the deadline has passed, when ingested, then the file is error with validation_timeout, not left uploaded', async () => {
     const { team, fileId, object } = await uploadedFile(`${chatLine('a', 'b')}\n`);

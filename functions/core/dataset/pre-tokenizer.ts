@@ -49,20 +49,69 @@ function classAt(text: string, i: number, c: number, w: number): number {
   return classOfCodePoint(c);
 }
 
-/** End of the run of code points of class `run` that starts at j. */
-function runEnd(text: string, start: number, n: number, run: number): number {
-  let j = start;
+/**
+ * The two 32-bit hashes of the last piece `pieceEnd` returned (code units, then length), computed while
+ * scanning so the piece cache needs no second pass over the characters.
+ */
+export const lastPieceHash = new Int32Array(2);
+
+const HIGH_SEED = 0x811c9dc5 | 0;
+
+/** Hashes [start, end) from scratch into `lastPieceHash`: the reference the fused scan must equal. */
+export function hashRange(text: string, start: number, end: number): void {
+  let high = HIGH_SEED;
+  let low = 0;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    high = Math.imul(high ^ c, 0x01000193);
+    low = Math.imul(low ^ c, 0x5bd1e995);
+    low ^= low >>> 15;
+  }
+  lastPieceHash[0] = high;
+  lastPieceHash[1] = Math.imul(low ^ (end - start), 0x5bd1e995);
+}
+
+/**
+ * End of the run of code points of class `run` that starts at j, hashing every code unit from `start`
+ * (the piece's first, whose units before j are hashed here too) into `lastPieceHash`.
+ */
+function runEnd(text: string, start: number, j0: number, n: number, run: number): number {
+  let high = HIGH_SEED;
+  let low = 0;
+  for (let k = start; k < j0; k++) {
+    const c = text.charCodeAt(k);
+    high = Math.imul(high ^ c, 0x01000193);
+    low = Math.imul(low ^ c, 0x5bd1e995);
+    low ^= low >>> 15;
+  }
+  let j = j0;
   while (j < n) {
     const c = text.charCodeAt(j);
     if (c < 128) {
       if (ASCII[c] !== run) break;
-      j++;
     } else {
       const w = widthAt(text, j, n, c);
       if (classAt(text, j, c, w) !== run) break;
-      j += w;
+      if (w === 2) {
+        high = Math.imul(high ^ c, 0x01000193);
+        low = Math.imul(low ^ c, 0x5bd1e995);
+        low ^= low >>> 15;
+        j++;
+        const d = text.charCodeAt(j);
+        high = Math.imul(high ^ d, 0x01000193);
+        low = Math.imul(low ^ d, 0x5bd1e995);
+        low ^= low >>> 15;
+        j++;
+        continue;
+      }
     }
+    high = Math.imul(high ^ c, 0x01000193);
+    low = Math.imul(low ^ c, 0x5bd1e995);
+    low ^= low >>> 15;
+    j++;
   }
+  lastPieceHash[0] = high;
+  lastPieceHash[1] = Math.imul(low ^ (j - start), 0x5bd1e995);
   return j;
 }
 
@@ -76,13 +125,19 @@ function contractionEnd(text: string, i: number): number {
   return -1;
 }
 
-/** The end of the pre-token that starts at `start` (< text.length). */
+/**
+ * The end of the pre-token that starts at `start` (< text.length); its hashes are left in
+ * `lastPieceHash`.
+ */
 export function pieceEnd(text: string, start: number): number {
   const n = text.length;
   const c = text.charCodeAt(start);
   if (c === 0x27 && start + 1 < n) {
     const end = contractionEnd(text, start);
-    if (end > 0) return end;
+    if (end > 0) {
+      hashRange(text, start, end);
+      return end;
+    }
   }
   let w = c < 128 ? 1 : widthAt(text, start, n, c);
   let run = c < 128 ? (ASCII[c] as number) : classAt(text, start, c, w);
@@ -97,10 +152,14 @@ export function pieceEnd(text: string, start: number): number {
       j += w;
     }
   }
-  if (run !== SPACE) return runEnd(text, j, n, run);
-  const end = runEnd(text, j, n, SPACE);
+  if (run !== SPACE) return runEnd(text, start, j, n, run);
+  let end = runEnd(text, start, j, n, SPACE);
   // \s+(?!\S): a whitespace run at the end whole; before a non-space, all but its last char (whitespace is BMP).
-  return end === n || end - start === 1 ? end : end - 1;
+  if (end < n && end - start > 1) {
+    end--;
+    hashRange(text, start, end);
+  }
+  return end;
 }
 
 /** Calls `visit` for every pre-token of `text`, in order; the pieces tile the text exactly. */

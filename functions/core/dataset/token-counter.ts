@@ -5,7 +5,7 @@
  * grow with the file.
  */
 import type { PieceTokenCounter } from '#core/dataset/bpe-count.ts';
-import { pieceEnd } from '#core/dataset/pre-tokenizer.ts';
+import { lastPieceHash, pieceEnd } from '#core/dataset/pre-tokenizer.ts';
 
 /** The part of a tokenizer that counting needs (`AttuneTokenizer` from `#model/tokenizer.ts` fits). */
 export interface TextEncoderLike {
@@ -58,16 +58,9 @@ class PieceCache {
 
   constructor(private readonly exact: PieceTokenCounter) {}
 
-  count(text: string, start: number, end: number): number {
+  /** The count of [start, end), whose hashes (from `pieceEnd`) are `high` and `low`. */
+  count(text: string, start: number, end: number, high: number, low: number): number {
     if (end - start > MAX_CACHED_PIECE) return this.exact(text, start, end);
-    let high = 0x811c9dc5;
-    let low = end - start;
-    for (let k = start; k < end; k++) {
-      const c = text.charCodeAt(k);
-      high = Math.imul(high ^ c, 0x01000193);
-      low = Math.imul(low ^ c, 0x5bd1e995);
-      low ^= low >>> 15;
-    }
     const mask = CACHE_SLOTS - 1;
     let slot = (high ^ (high >>> 15)) & mask;
     for (;;) {
@@ -112,7 +105,7 @@ export function createTokenCounter(
     let total = 0;
     for (let i = 0; i < text.length; ) {
       const end = pieceEnd(text, i);
-      total += cache.count(text, i, end);
+      total += cache.count(text, i, end, lastPieceHash[0] as number, lastPieceHash[1] as number);
       i = end;
     }
     return total;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachPiece } from '#core/dataset/pre-tokenizer.ts';
+import { forEachPiece, hashRange, lastPieceHash, pieceEnd } from '#core/dataset/pre-tokenizer.ts';
 
 const GPT2_SPLIT = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
@@ -43,6 +43,21 @@ describe('forEachPiece', () => {
     for (let seed = 1; seed <= 2000; seed++) {
       const text = randomText(seed, 1 + (seed % 40));
       expect(pieces(text), `seed ${seed}: ${JSON.stringify(text)}`).toEqual(text.match(GPT2_SPLIT) ?? []);
+    }
+  });
+
+  it('given random texts, when scanned, then each piece hash equals hashing the piece from scratch', () => {
+    for (let seed = 1; seed <= 1000; seed++) {
+      const text = randomText(seed, 1 + (seed % 40));
+      for (let start = 0; start < text.length; ) {
+        const end = pieceEnd(text, start);
+        const scanned = [...lastPieceHash];
+        hashRange(text, start, end);
+        expect(scanned, `seed ${seed} piece ${JSON.stringify(text.slice(start, end))}`).toEqual([
+          ...lastPieceHash,
+        ]);
+        start = end;
+      }
     }
   });
 });
