@@ -1,4 +1,4 @@
-import { newId } from '#core/ids.ts';
+import { sortableId } from '#core/ids.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import type { JobError, JobRecord } from '#core/jobs/job.ts';
 import type { JobEventLevel } from '#core/jobs/job-events.ts';
@@ -36,6 +36,17 @@ const MESSAGES: Record<JobStatus, string> = {
   cancelled: 'The job was cancelled',
 };
 
+let lastEventMs = 0;
+
+/**
+ * A time-sortable event id that is strictly increasing within the process: events are listed by id, and
+ * two events logged in the same millisecond (created, then queued) must not come back in random order.
+ */
+export function newEventId(now: number = Date.now()): string {
+  lastEventMs = Math.max(now, lastEventMs + 1);
+  return `ftevent-${sortableId(lastEventMs)}`;
+}
+
 const nowSeconds = (deps: { now?: () => number }): number => Math.floor((deps.now?.() ?? Date.now()) / 1000);
 
 /** Appends a message event to the job's log. */
@@ -47,7 +58,7 @@ export async function logJobEvent(
   data: Record<string, unknown> | null = null,
 ): Promise<void> {
   await deps.jobs.addEvent(job.team, {
-    id: newId('ftevent'),
+    id: newEventId(),
     jobId: job.id,
     createdAt: nowSeconds(deps),
     level,

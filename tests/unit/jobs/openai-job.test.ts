@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { isWellFormedId } from '#core/ids.ts';
 import { toOpenAIJob } from '#core/jobs/job.ts';
 import { toOpenAICheckpoint, toOpenAIJobEvent } from '#core/jobs/job-events.ts';
+import { newEventId } from '#core/jobs/job-lifecycle.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
 describe('toOpenAIJob', () => {
@@ -98,5 +100,14 @@ describe('events and checkpoints', () => {
       metrics: { step: 20, train_loss: 0.9 },
       step_number: 20,
     });
+  });
+});
+
+describe('newEventId', () => {
+  it('Given many events in the same millisecond, then their ids still sort in the order they were made', () => {
+    const ids = Array.from({ length: 50 }, () => newEventId(1_795_900_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(50);
+    expect(ids.every((id) => isWellFormedId(id, 'ftevent'))).toBe(true);
   });
 });
