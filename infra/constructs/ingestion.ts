@@ -47,8 +47,10 @@ export interface AttuneIngestionProps {
    */
   readonly timeout?: Duration;
   /**
-   * Memory for the ingestion Lambda, in MB (128–10240); CPU, and so throughput, grows with it.
-   * @default 1024
+   * Memory for the ingestion Lambda, in MB (128–10240); CPU, and so throughput, grows with it. The
+   * default, 1769 MB, is one full vCPU: ingestion is CPU-bound (token counting) at about 20-25 MB per
+   * CPU-second, so a smaller function would stream a large dataset proportionally slower.
+   * @default 1769
    */
   readonly memorySize?: number;
   /**
@@ -97,7 +99,7 @@ export class AttuneIngestion extends Construct {
     const fn = new HandlerFunction(this, 'Resource', {
       entry: INGESTION_ENTRY,
       description: 'Attune dataset ingestion (validates and measures uploaded JSONL)',
-      memorySize: props.memorySize ?? 1024,
+      memorySize: props.memorySize ?? 1769,
       timeout,
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       serviceName: 'attune-ingest',
