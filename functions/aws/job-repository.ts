@@ -16,6 +16,7 @@ import type {
   CreateOutcome,
   IdempotencyClaim,
   JobListQuery,
+  JobProgress,
   JobStore,
   TransitionChanges,
   TransitionOutcome,
@@ -241,6 +242,29 @@ export class JobRepository implements JobStore {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async recordProgress(team: string, id: string, progress: JobProgress): Promise<boolean> {
+    try {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: jobSk(id) },
+          UpdateExpression: 'SET trainedTokens = :tokens, estimatedFinish = :finish',
+          ConditionExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':tokens': progress.trainedTokens,
+            ':finish': progress.estimatedFinish,
+            ':running': 'running',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -183,6 +183,31 @@ describe('JobRepository.transition', () => {
   });
 });
 
+describe('JobRepository.recordProgress', () => {
+  it('Given a running job, when the trainer reports progress, then trained tokens and the finish estimate are stored', async () => {
+    const team = newTeam();
+    const record = job(team, { status: 'running' });
+    await jobs.create(record);
+    expect(await jobs.recordProgress(team, record.id, { trainedTokens: 5000, estimatedFinish: 99 })).toBe(
+      true,
+    );
+    expect(await jobs.get(team, record.id)).toMatchObject({ trainedTokens: 5000, estimatedFinish: 99 });
+  });
+
+  it.each(['queued', 'succeeded', 'cancelled'] as const)(
+    'Given a %s job, when progress arrives, then it is refused and the job is unchanged',
+    async (status) => {
+      const team = newTeam();
+      const record = job(team, { status });
+      await jobs.create(record);
+      expect(await jobs.recordProgress(team, record.id, { trainedTokens: 1, estimatedFinish: null })).toBe(
+        false,
+      );
+      expect(await jobs.get(team, record.id)).toEqual(record);
+    },
+  );
+});
+
 describe('JobRepository events and checkpoints', () => {
   it('Given five events, when listed two at a time, then newest first with after', async () => {
     const team = newTeam();

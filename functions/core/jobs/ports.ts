@@ -32,6 +32,12 @@ export interface TransitionChanges {
   readonly queueReason?: string;
 }
 
+export interface JobProgress {
+  readonly trainedTokens: number;
+  /** Unix seconds. */
+  readonly estimatedFinish: number | null;
+}
+
 export interface TransitionOutcome {
   /** True when this write moved the job; false when it was already at or past `to` (or gone). */
   readonly applied: boolean;
@@ -55,6 +61,11 @@ export interface JobStore {
     to: JobStatus,
     changes?: TransitionChanges,
   ): Promise<TransitionOutcome>;
+  /**
+   * The trainer's progress (tokens trained so far, when it expects to finish). Written only while the job
+   * is running, so a late report cannot touch a finished job; false when it was not running.
+   */
+  recordProgress(team: string, id: string, progress: JobProgress): Promise<boolean>;
   addEvent(team: string, event: JobEventRecord): Promise<void>;
   /** Newest first; up to `limit + 1`. */
   listEvents(team: string, jobId: string, page: PageRequest): Promise<JobEventRecord[]>;
