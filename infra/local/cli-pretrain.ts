@@ -69,7 +69,11 @@ export const BUILT_IN_TOKENIZER = path.resolve(
   '../../models/attune-tiny/tokenizer.json',
 );
 
-async function configFrom(values: Record<string, unknown>, vocabSize: number): Promise<Gpt2Config> {
+async function configFrom(
+  values: Record<string, unknown>,
+  vocabSize: number,
+  eosTokenId: number,
+): Promise<Gpt2Config> {
   const raw = optionalString(values, 'config');
   let json: Record<string, unknown> = {};
   if (raw !== undefined) {
@@ -85,7 +89,14 @@ async function configFrom(values: Record<string, unknown>, vocabSize: number): P
     const n = numberFlag(values, key.replace('_', '-'), { integer: true, min: 1 });
     if (n !== undefined) json[key] = n;
   }
-  const config = parseGpt2Config({ layer_norm_epsilon: 1e-5, vocab_size: vocabSize, ...json });
+  // GPT-2 begins and ends with <|endoftext|>; saying so lets `transformers` generate stop where we do.
+  const defaults = {
+    layer_norm_epsilon: 1e-5,
+    vocab_size: vocabSize,
+    bos_token_id: eosTokenId,
+    eos_token_id: eosTokenId,
+  };
+  const config = parseGpt2Config({ ...defaults, ...json });
   if (config.vocab_size < vocabSize) {
     throw new UsageError(
       `config vocab_size ${config.vocab_size} is smaller than the tokenizer's ${vocabSize}`,
@@ -160,7 +171,7 @@ async function startRun(
     base?.tokenizerJson ??
     (await readFile(optionalString(values, 'tokenizer') ?? BUILT_IN_TOKENIZER, 'utf8'));
   const tokenizer = loadTokenizer(tokenizerJson);
-  const config = base?.config ?? (await configFrom(values, tokenizer.vocabSize));
+  const config = base?.config ?? (await configFrom(values, tokenizer.vocabSize, tokenizer.eosTokenId));
   const weights = base?.weights ?? initGpt2Weights(config, seed);
   const stream = await loadPretrainText(tokenizer, textFile);
   const windowLength = config.n_positions + 1;
