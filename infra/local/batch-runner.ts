@@ -1,0 +1,214 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { JOB_PARAMETER, JOB_TAG, MAX_ATTEMPTS, TEAM_PARAMETER, TEAM_TAG } from '#aws/batch-dispatcher.ts';
+import type { DispatchedJob, DispatchPlan, JobDispatcher } from '#core/jobs/dispatch.ts';
+import type { JobRecord, QueueKind } from '#core/jobs/job.ts';
+import {
+  BATCH_STATE_CHANGE,
+  type BatchJobStateDetail,
+  type BatchJobStatus,
+  type BatchStateChangeEvent,
+} from '#events/batch-status.ts';
+
+/**
+ * The embedded stack's AWS Batch: one queue per Batch queue with bounded concurrency, the trainer run as a
+ * child process with the container's environment contract, and Batch's "Batch Job State Change" events
+ * sent to the same status handler EventBridge invokes in AWS. A child killed by a signal it was not sent
+ * by the runner is treated as a lost host (a spot reclaim) and retried, as Batch's retry strategy does;
+ * any other failure is final.
+ */
+
+export interface LocalBatchRunnerOptions {
+  /** The trainer entrypoint and its arguments, e.g. `[process.execPath, '--import', 'tsx', 'containers/trainer/main.ts']`. */
+  readonly command: readonly string[];
+  /** The environment every run gets (table, bucket, local endpoints), beside the job's own variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Runs at once per queue; 1 on these 2-core machines. */
+  readonly concurrency?: Readonly<Partial<Record<QueueKind, number>>>;
+  /** Between SIGTERM and SIGKILL on cancel: Batch's stop timeout, for the trainer's last checkpoint. */
+  readonly graceMs?: number;
+  readonly maxAttempts?: number;
+  /** Where the state-change events go: the status handler. Called one at a time, in order. */
+  readonly onEvent: (event: BatchStateChangeEvent) => Promise<unknown>;
+  /** A delivery that failed (the handler threw); the runner keeps going. */
+  readonly onEventError?: (error: unknown, event: BatchStateChangeEvent) => void;
+}
+
+interface LocalJob {
+  readonly batchJobId: string;
+  readonly job: Pick<JobRecord, 'id' | 'team'>;
+  readonly plan: DispatchPlan;
+  attempt: number;
+  child?: ChildProcess;
+  stopReason?: string;
+  killTimer?: NodeJS.Timeout;
+}
+
+export const DEFAULT_GRACE_MS = 10_000;
+export const LOST_HOST_REASON = 'Host EC2 (local runner) terminated.';
+
+export class LocalBatchRunner implements JobDispatcher {
+  private readonly queues: Record<QueueKind, LocalJob[]> = { gpu: [], cpu: [] };
+  private readonly running = new Map<string, LocalJob>();
+  private delivery: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: LocalBatchRunnerOptions) {}
+
+  async submit(job: JobRecord, plan: DispatchPlan): Promise<{ batchJobId: string }> {
+    if (this.closed) throw new Error('the local batch runner is shut down');
+    const local: LocalJob = {
+      batchJobId: `local-${randomUUID()}`,
+      job: { id: job.id, team: job.team },
+      plan,
+      attempt: 0,
+    };
+    this.emit(local, 'SUBMITTED');
+    this.emit(local, 'RUNNABLE');
+    this.queues[plan.queue].push(local);
+    this.pump(plan.queue);
+    return { batchJobId: local.batchJobId };
+  }
+
+  /** A waiting job leaves its queue (FAILED, like Batch's CancelJob); a running one gets SIGTERM, then SIGKILL. */
+  async cancel(target: DispatchedJob, reason: string): Promise<void> {
+    for (const queue of Object.values(this.queues)) {
+      const at = queue.findIndex((j) => j.batchJobId === target.batchJobId);
+      if (at < 0) continue;
+      const [waiting] = queue.splice(at, 1);
+      if (waiting) this.emit(waiting, 'FAILED', { statusReason: reason });
+      return;
+    }
+    const local = this.running.get(target.batchJobId);
+    if (local) this.stop(local, reason);
+  }
+
+  /** Every event delivered so far has been handled (tests, shutdown). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const pending = this.delivery;
+      await pending;
+      if (pending === this.delivery && this.running.size === 0) return;
+      if (pending === this.delivery) await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Stops every run (SIGTERM, then SIGKILL after the grace period) and accepts no more jobs. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const queue of Object.values(this.queues)) queue.splice(0);
+    const exits = [...this.running.values()].map(
+      (local) => new Promise<void>((resolve) => local.child?.once('exit', () => resolve())),
+    );
+    for (const local of this.running.values()) this.stop(local, 'The local runner is shutting down');
+    await Promise.all(exits);
+    await this.delivery;
+  }
+
+  private stop(local: LocalJob, reason: string): void {
+    local.stopReason = reason;
+    local.child?.kill('SIGTERM');
+    local.killTimer = setTimeout(
+      () => local.child?.kill('SIGKILL'),
+      this.options.graceMs ?? DEFAULT_GRACE_MS,
+    );
+  }
+
+  private pump(queue: QueueKind): void {
+    const limit = this.options.concurrency?.[queue] ?? 1;
+    const busy = () => [...this.running.values()].filter((j) => j.plan.queue === queue).length;
+    while (!this.closed && busy() < limit) {
+      const next = this.queues[queue].shift();
+      if (!next) return;
+      this.start(next);
+    }
+  }
+
+  private start(local: LocalJob): void {
+    local.attempt += 1;
+    local.stopReason = undefined;
+    this.running.set(local.batchJobId, local);
+    this.emit(local, 'STARTING');
+    const [command, ...args] = this.options.command;
+    if (!command) throw new Error('the local batch runner needs a command');
+    const child = spawn(command, args, {
+      env: {
+        ...process.env,
+        ...this.options.env,
+        ATTUNE_JOB_ID: local.job.id,
+        ATTUNE_TEAM: local.job.team,
+        AWS_BATCH_JOB_ID: local.batchJobId,
+        AWS_BATCH_JOB_ATTEMPT: String(local.attempt),
+        AWS_BATCH_JQ_NAME: `attune-${local.plan.queue}`,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    local.child = child;
+    child.once('spawn', () => this.emit(local, 'RUNNING'));
+    child.once('error', (error) =>
+      this.finish(local, null, null, `could not start the trainer: ${error.message}`),
+    );
+    child.once('exit', (code, signal) => this.finish(local, code, signal));
+  }
+
+  private finish(
+    local: LocalJob,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    startError?: string,
+  ): void {
+    if (!this.running.has(local.batchJobId)) return;
+    this.running.delete(local.batchJobId);
+    clearTimeout(local.killTimer);
+    const container = {
+      ...(code === null ? {} : { exitCode: code }),
+      ...(signal ? { reason: `killed by ${signal}` } : {}),
+    };
+    if (local.stopReason !== undefined) {
+      this.emit(local, 'FAILED', { statusReason: local.stopReason, container });
+    } else if (startError) {
+      this.emit(local, 'FAILED', { statusReason: startError });
+    } else if (code === 0) {
+      this.emit(local, 'SUCCEEDED', { container });
+    } else if (
+      signal !== null &&
+      local.attempt < (this.options.maxAttempts ?? MAX_ATTEMPTS) &&
+      !this.closed
+    ) {
+      this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON });
+      this.queues[local.plan.queue].unshift(local);
+    } else {
+      const statusReason = signal !== null ? LOST_HOST_REASON : 'Essential container in task exited';
+      this.emit(local, 'FAILED', { statusReason, container });
+    }
+    this.pump(local.plan.queue);
+  }
+
+  private emit(local: LocalJob, status: BatchJobStatus, extra: Partial<BatchJobStateDetail> = {}): void {
+    const event: BatchStateChangeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': BATCH_STATE_CHANGE,
+      source: 'aws.batch',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'local',
+      resources: [],
+      detail: {
+        jobId: local.batchJobId,
+        jobName: `attune-${local.job.id}`,
+        status,
+        parameters: { [JOB_PARAMETER]: local.job.id, [TEAM_PARAMETER]: local.job.team },
+        tags: { [TEAM_TAG]: local.job.team, [JOB_TAG]: local.job.id },
+        ...extra,
+      },
+    };
+    this.delivery = this.delivery.then(async () => {
+      try {
+        await this.options.onEvent(event);
+      } catch (error) {
+        this.options.onEventError?.(error, event);
+      }
+    });
+  }
+}

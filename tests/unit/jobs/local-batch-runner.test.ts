@@ -1,0 +1,171 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DispatchPlan } from '#core/jobs/dispatch.ts';
+import type { BatchStateChangeEvent } from '#events/batch-status.ts';
+import { LOST_HOST_REASON, LocalBatchRunner } from '#local/batch-runner.ts';
+import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
+
+const plan: DispatchPlan = {
+  queue: 'cpu',
+  reason: 'small',
+  instanceType: 'c7i.large',
+  vcpus: 2,
+  memoryMiB: 3686,
+  gpus: 0,
+  timeoutSeconds: 1800,
+};
+
+const runners: LocalBatchRunner[] = [];
+afterEach(async () => {
+  await Promise.all(runners.splice(0).map((r) => r.close()));
+});
+
+/** A runner whose "trainer" is a line of JavaScript, recording every event it sends. */
+function runnerFor(script: string, options: { graceMs?: number } = {}) {
+  const events: BatchStateChangeEvent[] = [];
+  const runner = new LocalBatchRunner({
+    command: [process.execPath, '-e', script],
+    env: { TABLE_NAME: 'attune-table', BUCKET_NAME: 'attune-bucket' },
+    graceMs: options.graceMs ?? 5000,
+    onEvent: async (event) => {
+      events.push(event);
+    },
+  });
+  runners.push(runner);
+  const statuses = (jobId?: string) =>
+    events
+      .filter((e) => jobId === undefined || e.detail.tags?.['attune:job'] === jobId)
+      .map((e) => e.detail.status);
+  return { runner, events, statuses };
+}
+
+/** A marker file the trainer script writes once its signal handlers are in place. */
+function readyMarker(): { path: string; script: string; wait: () => Promise<void> } {
+  const path = join(mkdtempSync(join(tmpdir(), 'attune-runner-')), 'ready');
+  return {
+    path,
+    script: `require('node:fs').writeFileSync(${JSON.stringify(path)}, '')`,
+    wait: async () => {
+      while (!existsSync(path)) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}
+
+const job = (n = 1) => jobRecord({ id: `ftjob-01jab00000000000000000000${n}` });
+
+describe('LocalBatchRunner', () => {
+  it('Given a trainer that succeeds, then it ran with the job environment and Batch events end in SUCCEEDED', async () => {
+    const j = job();
+    const { runner, events, statuses } = runnerFor(
+      `const e = process.env; process.exit(e.ATTUNE_JOB_ID === '${j.id}' && e.ATTUNE_TEAM === 'sales' && e.TABLE_NAME === 'attune-table' && e.BUCKET_NAME === 'attune-bucket' && e.AWS_BATCH_JOB_ATTEMPT === '1' ? 0 : 3)`,
+    );
+    const { batchJobId } = await runner.submit(j, plan);
+    await runner.idle();
+    expect(statuses()).toEqual(['SUBMITTED', 'RUNNABLE', 'STARTING', 'RUNNING', 'SUCCEEDED']);
+    expect(events[0]?.detail).toMatchObject({
+      jobId: batchJobId,
+      parameters: { attuneJobId: j.id, attuneTeam: 'sales' },
+      tags: { 'attune:job': j.id, 'attune:team': 'sales' },
+    });
+  });
+
+  it('Given a trainer that exits non-zero, then FAILED with its exit code and no retry', async () => {
+    const { runner, events, statuses } = runnerFor('process.exit(2)');
+    await runner.submit(job(), plan);
+    await runner.idle();
+    expect(statuses()).toEqual(['SUBMITTED', 'RUNNABLE', 'STARTING', 'RUNNING', 'FAILED']);
+    expect(events.at(-1)?.detail).toMatchObject({
+      statusReason: 'Essential container in task exited',
+      container: { exitCode: 2 },
+    });
+  });
+
+  it('Given a trainer killed with SIGKILL from outside, then it is retried as a lost host and the next attempt succeeds', async () => {
+    const { runner, events, statuses } = runnerFor(
+      "if (process.env.AWS_BATCH_JOB_ATTEMPT === '1') process.kill(process.pid, 'SIGKILL'); else process.exit(0)",
+    );
+    await runner.submit(job(), plan);
+    await runner.idle();
+    expect(statuses()).toEqual([
+      'SUBMITTED',
+      'RUNNABLE',
+      'STARTING',
+      'RUNNING',
+      'RUNNABLE',
+      'STARTING',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+    expect(events[4]?.detail.statusReason).toBe(LOST_HOST_REASON);
+  });
+
+  it('Given a trainer lost on every attempt, then FAILED as a lost host after three attempts', async () => {
+    const { runner, events, statuses } = runnerFor("process.kill(process.pid, 'SIGKILL')");
+    await runner.submit(job(), plan);
+    await runner.idle();
+    expect(statuses().filter((s) => s === 'STARTING')).toHaveLength(3);
+    expect(events.at(-1)?.detail).toMatchObject({ status: 'FAILED', statusReason: LOST_HOST_REASON });
+  });
+
+  it('Given concurrency 1, when two jobs are submitted, then the second starts only after the first finished', async () => {
+    const { runner, events } = runnerFor('setTimeout(() => process.exit(0), 200)');
+    const [a, b] = [job(1), job(2)];
+    await runner.submit(a, plan);
+    await runner.submit(b, plan);
+    await runner.idle();
+    const order = events.map(
+      (e) => `${e.detail.tags?.['attune:job'] === a.id ? 'a' : 'b'}:${e.detail.status}`,
+    );
+    expect(order.indexOf('b:STARTING')).toBeGreaterThan(order.indexOf('a:SUCCEEDED'));
+  });
+
+  it('Given a waiting job, when cancelled, then it never starts and ends FAILED with the reason', async () => {
+    const { runner, statuses, events } = runnerFor('setTimeout(() => process.exit(0), 200)');
+    const [a, b] = [job(1), job(2)];
+    await runner.submit(a, plan);
+    const { batchJobId } = await runner.submit(b, plan);
+    await runner.cancel({ team: 'sales', id: b.id, batchJobId, status: 'queued' }, 'Cancelled by the team');
+    await runner.idle();
+    expect(statuses(b.id)).toEqual(['SUBMITTED', 'RUNNABLE', 'FAILED']);
+    expect(
+      events.find((e) => e.detail.tags?.['attune:job'] === b.id && e.detail.status === 'FAILED')?.detail
+        .statusReason,
+    ).toBe('Cancelled by the team');
+  });
+
+  it('Given a running trainer, when cancelled, then SIGTERM stops it and the run ends FAILED with the reason, not retried', async () => {
+    const ready = readyMarker();
+    const { runner, statuses, events } = runnerFor(`${ready.script}; setInterval(() => {}, 1000)`);
+    const j = job();
+    const { batchJobId } = await runner.submit(j, plan);
+    await ready.wait();
+    await runner.cancel({ team: 'sales', id: j.id, batchJobId, status: 'running' }, 'Cancelled by the team');
+    await runner.idle();
+    expect(statuses()).toEqual(['SUBMITTED', 'RUNNABLE', 'STARTING', 'RUNNING', 'FAILED']);
+    expect(events.at(-1)?.detail).toMatchObject({
+      statusReason: 'Cancelled by the team',
+      container: { reason: 'killed by SIGTERM' },
+    });
+  });
+
+  it('Given a trainer that ignores SIGTERM, when cancelled, then SIGKILL follows after the grace period', async () => {
+    const ready = readyMarker();
+    const { runner, events } = runnerFor(
+      `process.on('SIGTERM', () => {}); ${ready.script}; setInterval(() => {}, 1000)`,
+      {
+        graceMs: 200,
+      },
+    );
+    const j = job();
+    const { batchJobId } = await runner.submit(j, plan);
+    await ready.wait();
+    await runner.cancel({ team: 'sales', id: j.id, batchJobId, status: 'running' }, 'Cancelled by the team');
+    await runner.idle();
+    expect(events.at(-1)?.detail).toMatchObject({
+      status: 'FAILED',
+      container: { reason: 'killed by SIGKILL' },
+    });
+  });
+});
