@@ -60,6 +60,20 @@ describe('attune pretrain', () => {
     expect(await exists(path.join(out, 'checkpoint'))).toBe(false);
   });
 
+  it('given a time budget, when run, then it plans from measured throughput and ends within the budget', async () => {
+    const out = path.join(dir, 'timed');
+    const args = fresh(out, 1);
+    args.splice(args.indexOf('--tokens'), 2, '--minutes', '0.25');
+    const run = await runAttune(args);
+    expect(run.code).toBe(0);
+    const record = JSON.parse(await readFile(path.join(out, 'attune_pretraining.json'), 'utf8'));
+    expect(record.plan.budget.minutes).toBe(0.25);
+    expect(record.plan.budget.tokensPerSecond).toBeGreaterThan(0);
+    expect(record.steps).toBeGreaterThan(0);
+    // The deadline stops the run between steps; writing the tiny model takes milliseconds.
+    expect(record.wall_seconds).toBeLessThan(0.25 * 60 + 2);
+  });
+
   it('given a run killed after a checkpoint, when resumed, then it ends with the weights of an uninterrupted run', async () => {
     const whole = path.join(dir, 'whole');
     const broken = path.join(dir, 'broken');
