@@ -11,7 +11,7 @@ import { teamPk } from '#aws/table-keys.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
 import type { CheckpointRecord, JobEventRecord } from '#core/jobs/job-events.ts';
-import { type JobStatus, STATUS_RANK } from '#core/jobs/job-status.ts';
+import { isTerminal, type JobStatus, STATUS_RANK } from '#core/jobs/job-status.ts';
 import type {
   CreateOutcome,
   IdempotencyClaim,
@@ -35,6 +35,14 @@ export const jobCheckpointSk = (jobId: string, id: string): string => `JOBCKPT#$
 export const jobIdempotencySk = (key: string): string =>
   `JOBIDEM#${createHash('sha256').update(key).digest('hex')}`;
 
+/**
+ * Unfinished jobs of every team are also in `gsi1` under one key, so a process that restarts (the
+ * embedded stack's runner) can find what it must resume without scanning the table. A job leaves the
+ * index when it reaches a terminal status.
+ */
+export const ACTIVE_JOBS_GSI = 'gsi1';
+export const ACTIVE_JOBS_KEY = 'JOBS#ACTIVE';
+
 /** How long an Idempotency-Key is remembered (the item carries `expiresAt` for a TTL). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -42,7 +50,7 @@ const isConditionFailure = (error: unknown): boolean =>
   (error as Error)?.name === 'ConditionalCheckFailedException';
 
 function toJob(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, rank: _rank, ...rest } = item;
+  const { pk: _pk, sk: _sk, rank: _rank, gsi1pk: _gpk, gsi1sk: _gsk, ...rest } = item;
   const record = rest as unknown as JobRecord;
   return { ...record, batchJobId: record.batchJobId ?? null };
 }
@@ -68,6 +76,7 @@ export class JobRepository implements JobStore {
       pk: teamPk(job.team),
       sk: jobSk(job.id),
       rank: STATUS_RANK[job.status],
+      ...(isTerminal(job.status) ? {} : { gsi1pk: ACTIVE_JOBS_KEY, gsi1sk: job.id }),
       ...rest,
       ...(batchJobId ? { batchJobId } : {}),
     };
@@ -214,7 +223,7 @@ export class JobRepository implements JobStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${isTerminal(to) ? ' REMOVE gsi1pk, gsi1sk' : ''}`,
           ConditionExpression: 'attribute_exists(pk) AND #rank < :rank',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -243,6 +252,26 @@ export class JobRepository implements JobStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  /** Every team's unfinished jobs, oldest first (ids sort by time). */
+  async listActive(): Promise<JobRecord[]> {
+    const jobs: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: ACTIVE_JOBS_GSI,
+          KeyConditionExpression: 'gsi1pk = :active',
+          ExpressionAttributeValues: { ':active': ACTIVE_JOBS_KEY },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) jobs.push(toJob(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return jobs;
   }
 
   async recordProgress(team: string, id: string, progress: JobProgress): Promise<boolean> {

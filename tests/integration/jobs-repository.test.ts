@@ -183,6 +183,30 @@ describe('JobRepository.transition', () => {
   });
 });
 
+describe('JobRepository.listActive', () => {
+  it('Given jobs of two teams, then unfinished ones are listed and a job leaves the list when it finishes', async () => {
+    const [a, b] = [newTeam(), newTeam()];
+    const queued = job(a, { status: 'queued' });
+    const running = job(b, { status: 'running' });
+    const done = job(a, { status: 'succeeded' });
+    for (const record of [queued, running, done]) await jobs.create(record);
+    const ids = async () => (await jobs.listActive()).map((j) => j.id);
+    expect(await ids()).toEqual(expect.arrayContaining([queued.id, running.id]));
+    expect(await ids()).not.toContain(done.id);
+    await jobs.transition(b, running.id, 'failed');
+    expect(await ids()).not.toContain(running.id);
+    expect((await jobs.listActive()).find((j) => j.id === queued.id)).toEqual(queued);
+  });
+
+  it('Given a queued job, when it starts running, then it is still listed, with its new status', async () => {
+    const team = newTeam();
+    const record = job(team, { status: 'queued' });
+    await jobs.create(record);
+    await jobs.transition(team, record.id, 'running');
+    expect((await jobs.listActive()).find((j) => j.id === record.id)?.status).toBe('running');
+  });
+});
+
 describe('JobRepository.recordProgress', () => {
   it('Given a running job, when the trainer reports progress, then trained tokens and the finish estimate are stored', async () => {
     const team = newTeam();
