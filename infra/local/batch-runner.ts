@@ -37,7 +37,7 @@ export interface LocalBatchRunnerOptions {
 interface LocalJob {
   readonly batchJobId: string;
   readonly job: Pick<JobRecord, 'id' | 'team'>;
-  readonly plan: DispatchPlan;
+  readonly queue: QueueKind;
   attempt: number;
   child?: ChildProcess;
   stopReason?: string;
@@ -56,18 +56,32 @@ export class LocalBatchRunner implements JobDispatcher {
   constructor(private readonly options: LocalBatchRunnerOptions) {}
 
   async submit(job: JobRecord, plan: DispatchPlan): Promise<{ batchJobId: string }> {
-    if (this.closed) throw new Error('the local batch runner is shut down');
-    const local: LocalJob = {
-      batchJobId: `local-${randomUUID()}`,
-      job: { id: job.id, team: job.team },
-      plan,
-      attempt: 0,
-    };
-    this.emit(local, 'SUBMITTED');
-    this.emit(local, 'RUNNABLE');
-    this.queues[plan.queue].push(local);
-    this.pump(plan.queue);
+    const local = this.enqueue(job, plan.queue, `local-${randomUUID()}`, 'SUBMITTED');
     return { batchJobId: local.batchJobId };
+  }
+
+  /**
+   * After a restart: every unfinished job (JobRepository.listActive) goes back in its queue under its own
+   * Batch job id, as a Batch retry would run it again; the trainer resumes from its last checkpoint. A job
+   * that never reached the runner (created, then the process died) is submitted now.
+   */
+  resume(jobs: readonly JobRecord[]): void {
+    for (const job of jobs) {
+      if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled') continue;
+      const queue = job.queue ?? 'cpu';
+      if (job.batchJobId) this.enqueue(job, queue, job.batchJobId, 'RUNNABLE');
+      else this.enqueue(job, queue, `local-${randomUUID()}`, 'SUBMITTED');
+    }
+  }
+
+  private enqueue(job: JobRecord, queue: QueueKind, batchJobId: string, first: BatchJobStatus): LocalJob {
+    if (this.closed) throw new Error('the local batch runner is shut down');
+    const local: LocalJob = { batchJobId, job: { id: job.id, team: job.team }, queue, attempt: 0 };
+    this.emit(local, first);
+    if (first === 'SUBMITTED') this.emit(local, 'RUNNABLE');
+    this.queues[queue].push(local);
+    this.pump(queue);
+    return local;
   }
 
   /** A waiting job leaves its queue (FAILED, like Batch's CancelJob); a running one gets SIGTERM, then SIGKILL. */
@@ -116,7 +130,7 @@ export class LocalBatchRunner implements JobDispatcher {
 
   private pump(queue: QueueKind): void {
     const limit = this.options.concurrency?.[queue] ?? 1;
-    const busy = () => [...this.running.values()].filter((j) => j.plan.queue === queue).length;
+    const busy = () => [...this.running.values()].filter((j) => j.queue === queue).length;
     while (!this.closed && busy() < limit) {
       const next = this.queues[queue].shift();
       if (!next) return;
@@ -139,7 +153,7 @@ export class LocalBatchRunner implements JobDispatcher {
         ATTUNE_TEAM: local.job.team,
         AWS_BATCH_JOB_ID: local.batchJobId,
         AWS_BATCH_JOB_ATTEMPT: String(local.attempt),
-        AWS_BATCH_JQ_NAME: `attune-${local.plan.queue}`,
+        AWS_BATCH_JQ_NAME: `attune-${local.queue}`,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
@@ -176,12 +190,12 @@ export class LocalBatchRunner implements JobDispatcher {
       !this.closed
     ) {
       this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON });
-      this.queues[local.plan.queue].unshift(local);
+      this.queues[local.queue].unshift(local);
     } else {
       const statusReason = signal !== null ? LOST_HOST_REASON : 'Essential container in task exited';
       this.emit(local, 'FAILED', { statusReason, container });
     }
-    this.pump(local.plan.queue);
+    this.pump(local.queue);
   }
 
   private emit(local: LocalJob, status: BatchJobStatus, extra: Partial<BatchJobStateDetail> = {}): void {

@@ -169,3 +169,48 @@ describe('LocalBatchRunner', () => {
     });
   });
 });
+
+describe('LocalBatchRunner.resume', () => {
+  it('Given unfinished jobs from before a restart, then each runs again under its own Batch job id; finished ones do not', async () => {
+    const { runner, events } = runnerFor('process.exit(0)');
+    const queued = jobRecord({
+      id: 'ftjob-01jab000000000000000000001',
+      status: 'queued',
+      batchJobId: 'local-a',
+    });
+    const running = jobRecord({
+      id: 'ftjob-01jab000000000000000000002',
+      status: 'running',
+      batchJobId: 'local-b',
+    });
+    const done = jobRecord({
+      id: 'ftjob-01jab000000000000000000003',
+      status: 'succeeded',
+      batchJobId: 'local-c',
+    });
+    runner.resume([queued, running, done]);
+    await runner.idle();
+    const succeeded = events.filter((e) => e.detail.status === 'SUCCEEDED').map((e) => e.detail.jobId);
+    expect(succeeded.sort()).toEqual(['local-a', 'local-b']);
+    expect(events.filter((e) => e.detail.jobId === 'local-a').map((e) => e.detail.status)).toEqual([
+      'RUNNABLE',
+      'STARTING',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+  });
+
+  it('Given a job created but never dispatched, then it is submitted with a new Batch job id', async () => {
+    const { runner, events } = runnerFor('process.exit(0)');
+    runner.resume([jobRecord({ status: 'validating_files', batchJobId: null })]);
+    await runner.idle();
+    expect(events.map((e) => e.detail.status)).toEqual([
+      'SUBMITTED',
+      'RUNNABLE',
+      'STARTING',
+      'RUNNING',
+      'SUCCEEDED',
+    ]);
+    expect(events[0]?.detail.jobId).toMatch(/^local-/);
+  });
+});
