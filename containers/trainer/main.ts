@@ -1,0 +1,66 @@
+import { getClients } from '#aws/clients.ts';
+import { getConfig } from '#aws/config.ts';
+import { FileRepository } from '#aws/file-repository.ts';
+import { JobRepository } from '#aws/job-repository.ts';
+import { ModelRepository } from '#aws/model-repository.ts';
+import { ObjectStore } from '#aws/object-store.ts';
+import { initBackend } from '#model/backend.ts';
+import { parseTrainerEnv } from '#trainer/env.ts';
+import { runJob } from '#trainer/run-job.ts';
+
+/**
+ * The AWS Batch entrypoint (and the local runner's child process): trains one job and exits.
+ * Exit codes: 0 only once the artifact is in the bucket; {@link EXIT_INTERRUPTED} after a SIGTERM
+ * (checkpoint written, so Batch's retry resumes); 1 for any failure. Logs are JSON lines on stderr.
+ */
+
+/** 128 + SIGTERM, what a shell reports for a process ended by SIGTERM. */
+export const EXIT_INTERRUPTED = 143;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const env = parseTrainerEnv(process.env);
+  const config = getConfig();
+  const { dynamo, s3 } = getClients(config);
+  const controller = new AbortController();
+  process.once('SIGTERM', () => {
+    log(JSON.stringify({ event: 'sigterm', message: 'stopping after the current step to checkpoint' }));
+    controller.abort();
+  });
+  const backend = await initBackend({ log });
+  log(JSON.stringify({ event: 'start', job: env.jobId, team: env.team, attempt: env.attempt, backend }));
+  const outcome = await runJob({
+    env,
+    jobs: new JobRepository(dynamo, config.tableName),
+    models: new ModelRepository(dynamo, config.tableName),
+    files: new FileRepository(dynamo, config.tableName),
+    store: new ObjectStore(s3, config.bucketName),
+    signal: controller.signal,
+    log,
+  });
+  if (outcome.status === 'interrupted') {
+    log(JSON.stringify({ event: 'interrupted', step: outcome.step }));
+    return EXIT_INTERRUPTED;
+  }
+  log(
+    JSON.stringify({
+      event: 'done',
+      steps_this_run: outcome.stepsThisRun,
+      resumed_at_step: outcome.resumedAtStep,
+      trained_tokens: outcome.trainedTokens,
+      artifact: outcome.artifactPrefix,
+      files: outcome.files,
+    }),
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const e = error as Error;
+    log(JSON.stringify({ event: 'failed', error: e?.name, message: e?.message ?? String(error) }));
+    process.exit(1);
+  },
+);
