@@ -18,7 +18,7 @@ import { trainByteLevelBpe } from '#model/bpe-train.ts';
 import { initGpt2Weights } from '#model/gpt2.ts';
 import { CONFIG_FILE, saveModelDir, TOKENIZER_FILE, WEIGHTS_FILE } from '#model/model-dir.ts';
 import { toTokenizerJson } from '#model/tokenizer.ts';
-import type { Hyperparameters } from '#model/train-hyperparameters.ts';
+import { type Hyperparameters, parseHyperparameters } from '#model/train-hyperparameters.ts';
 import { readObject } from '#trainer/object-files.ts';
 
 /**
@@ -109,12 +109,12 @@ export async function seedTeam(
   }
 }
 
-/** A job in `running` (as the status handler leaves it once Batch starts the container). */
+/** A job in `running` (as the status handler leaves it once Batch starts the container), its hyperparameters parsed as the API stores them. */
 export async function seedRunningJob(
   stores: TrainerStores,
   seeded: { team: string; model: string; file: string },
   type: JobMethodType,
-  hyperparameters: Hyperparameters,
+  hyperparameters: Partial<Hyperparameters>,
 ): Promise<JobRecord> {
   const id = newId('ftjob');
   const job: JobRecord = {
@@ -123,7 +123,7 @@ export async function seedRunningJob(
     createdAt: Math.floor(Date.now() / 1000),
     model: seeded.model,
     baseModel: 'attune-tiny',
-    method: { type, hyperparameters },
+    method: { type, hyperparameters: parseHyperparameters(type, hyperparameters) },
     trainingFile: seeded.file,
     validationFile: null,
     suffix: null,
