@@ -50,6 +50,12 @@ export function trainerStores() {
 
 export type TrainerStores = ReturnType<typeof trainerStores>;
 
+/** A tiny GPT-2 model directory (1 layer, n_embd 16, a 280-token BPE vocabulary) in `dir`. */
+export async function writeTinyModelDir(dir: string): Promise<void> {
+  const tokenizerJson = toTokenizerJson(trainByteLevelBpe(SENTENCES, { vocabSize: TINY.vocab_size }));
+  await saveModelDir(dir, { config: TINY, weights: initGpt2Weights(TINY, 1), tokenizerJson });
+}
+
 /** A new team owning a tiny `ft:` model (files in the bucket) and a processed chat JSONL file. */
 export async function seedTeam(
   stores: TrainerStores,
@@ -57,8 +63,7 @@ export async function seedTeam(
   const team = `trainer-${randomBytes(4).toString('hex')}`;
   const dir = await mkdtemp(path.join(tmpdir(), 'attune-trainer-test-'));
   try {
-    const tokenizerJson = toTokenizerJson(trainByteLevelBpe(SENTENCES, { vocabSize: TINY.vocab_size }));
-    await saveModelDir(dir, { config: TINY, weights: initGpt2Weights(TINY, 1), tokenizerJson });
+    await writeTinyModelDir(dir);
     const sourceJob = newId('ftjob');
     const model = formatTunedModelName({
       kind: 'ft',

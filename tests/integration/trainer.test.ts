@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointPrefix, modelArtifactPrefix } from '#core/jobs/models.ts';
 import { parsePeftAdapterConfig } from '#model/soft-prompt.ts';
@@ -7,6 +10,7 @@ import {
   seedRunningJob,
   seedTeam,
   trainerStores,
+  writeTinyModelDir,
 } from '#tests/integration/trainer-fixture.ts';
 
 /**
@@ -75,5 +79,63 @@ describe('the trainer entrypoint', () => {
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('ATTUNE_JOB_ID');
+  });
+});
+
+describe('the trainer entrypoint with the built-in base model', () => {
+  it('Given a job on attune-tiny and ATTUNE_BASE_MODELS_ROOT naming a directory that holds it, when the trainer runs, then it trains that model without downloading one', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'attune-base-models-'));
+    try {
+      await writeTinyModelDir(path.join(root, 'models', 'attune-tiny'));
+      const seeded = await seedTeam(stores);
+      const job = await seedRunningJob(stores, { ...seeded, model: 'attune-tiny' }, 'prompt_tuning', {
+        n_epochs: 1,
+        num_virtual_tokens: 2,
+      });
+
+      const run = await runTrainer(job, { ATTUNE_BASE_MODELS_ROOT: root });
+
+      expect(run.code, run.stderr).toBe(0);
+      const prefix = modelArtifactPrefix(job.team, job.id);
+      const adapter = parsePeftAdapterConfig(
+        JSON.parse(await objectText(stores, `${prefix}adapter_config.json`)),
+      );
+      expect(adapter).toMatchObject({ numVirtualTokens: 2, baseModelNameOrPath: 'attune-tiny' });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the trainer entrypoint and its checkpoints', () => {
+  it('Given ATTUNE_CHECKPOINT_EVERY=3, when a job of 8 steps runs, then checkpoints at steps 3 and 6 are listed and the artifact is uploaded', async () => {
+    const seeded = await seedTeam(stores);
+    const job = await seedRunningJob(stores, seeded, 'supervised', { n_epochs: 2, batch_size: 2 });
+
+    const run = await runTrainer(job, { ATTUNE_CHECKPOINT_EVERY: '3' });
+
+    expect(run.code, run.stderr).toBe(0);
+    const listed = await stores.jobs.listCheckpoints(job.team, job.id, page);
+    expect(listed.map((c) => c.stepNumber)).toEqual([6, 3]);
+    expect(listed[0]?.metrics.train_loss).toEqual(expect.any(Number));
+    for (const c of listed)
+      expect(await stores.store.exists(`${c.objectPrefix}training_state.safetensors`)).toBe(true);
+  });
+});
+
+describe('the trainer entrypoint when an input is gone', () => {
+  it('Given a job whose training file was deleted, when the trainer runs, then it exits 1 with a NotFoundError and uploads nothing', async () => {
+    const seeded = await seedTeam(stores);
+    const job = await seedRunningJob(stores, { ...seeded, file: 'file-deleted' }, 'supervised', {
+      n_epochs: 1,
+    });
+
+    const run = await runTrainer(job);
+
+    expect(run.code).toBe(1);
+    expect(run.events.find((e) => e.event === 'failed')).toMatchObject({ error: 'NotFoundError' });
+    expect(await stores.store.exists(`${modelArtifactPrefix(job.team, job.id)}attune_training.json`)).toBe(
+      false,
+    );
   });
 });
