@@ -1,4 +1,5 @@
 import type { ObjectStore } from '#aws/object-store.ts';
+import { FormatError } from '#core/errors.ts';
 import { newId } from '#core/ids.ts';
 import type { CheckpointMetrics } from '#core/jobs/job-events.ts';
 import { checkpointPrefix } from '#core/jobs/models.ts';
@@ -38,13 +39,22 @@ export class JobCheckpoints {
     this.prefix = checkpointPrefix(team, jobId);
   }
 
-  /** The newest checkpoint of the job, or undefined when no earlier run left one. */
+  /**
+   * The newest checkpoint of the job, or undefined when no earlier run left one. A pointer that cannot be
+   * read is a FormatError: resuming from scratch silently would redo (and bill) the steps already done.
+   */
   async latest(): Promise<TrainingState | undefined> {
     if (!(await this.store.exists(this.prefix + LATEST_FILE))) return undefined;
-    const pointer = JSON.parse((await readObject(this.store, this.prefix + LATEST_FILE)).toString('utf8')) as
-      | LatestPointer
-      | undefined;
-    if (typeof pointer?.key !== 'string') return undefined;
+    const text = (await readObject(this.store, this.prefix + LATEST_FILE)).toString('utf8');
+    let pointer: Partial<LatestPointer> | null;
+    try {
+      pointer = JSON.parse(text) as Partial<LatestPointer> | null;
+    } catch (cause) {
+      throw new FormatError(`${this.prefix}${LATEST_FILE} is not JSON`, { cause });
+    }
+    if (typeof pointer?.key !== 'string') {
+      throw new FormatError(`${this.prefix}${LATEST_FILE} names no checkpoint object`);
+    }
     const bytes = new Uint8Array(await readObject(this.store, pointer.key));
     return trainingStateFromSafetensors(readSafetensors(bytes), readSafetensorsMetadata(bytes));
   }
