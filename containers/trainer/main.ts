@@ -12,6 +12,11 @@ import { runJob } from '#trainer/run-job.ts';
  * The AWS Batch entrypoint (and the local runner's child process): trains one job and exits.
  * Exit codes: 0 only once the artifact is in the bucket; {@link EXIT_INTERRUPTED} after a SIGTERM
  * (checkpoint written, so Batch's retry resumes); 1 for any failure. Logs are JSON lines on stderr.
+ *
+ * By hand against the embedded stack (its table, bucket and loopback endpoints, as `npm start` prints):
+ *   TABLE_NAME=… BUCKET_NAME=… ATTUNE_DYNAMODB_ENDPOINT=http://127.0.0.1:… ATTUNE_S3_ENDPOINT=http://127.0.0.1:… \
+ *   ATTUNE_TEAM=<team> ATTUNE_JOB_ID=ftjob-… node --import tsx containers/trainer/main.ts
+ * Trainer variables: see containers/trainer/env.ts.
  */
 
 /** 128 + SIGTERM, what a shell reports for a process ended by SIGTERM. */

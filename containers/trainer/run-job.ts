@@ -141,10 +141,15 @@ async function trainAndUpload(
     const files = await writeArtifact(out, job, model, result);
     const artifactPrefix = modelArtifactPrefix(job.team, job.id);
     await uploadFiles(deps.store, out, files, artifactPrefix);
-    await deps.jobs.recordProgress(job.team, job.id, {
+    const recorded = await deps.jobs.recordProgress(job.team, job.id, {
       trainedTokens: result.metrics.trainedTokens,
       estimatedFinish: null,
     });
+    if (!recorded) {
+      deps.log(
+        JSON.stringify({ event: 'warning', message: 'trained tokens not recorded: the job is not running' }),
+      );
+    }
     return {
       status: 'succeeded',
       stepsThisRun: result.metrics.steps - resumedAtStep,
