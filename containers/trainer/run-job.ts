@@ -138,7 +138,11 @@ async function trainAndUpload(
     if (result.status === 'aborted') return { status: 'interrupted', step: result.metrics.steps };
     const out = path.join(work, 'out');
     await mkdir(out, { recursive: true });
-    const files = await writeArtifact(out, job, model, result);
+    const prepared = {
+      truncated: train.truncated + (validation?.truncated ?? 0),
+      dropped: train.dropped + (validation?.dropped ?? 0),
+    };
+    const files = await writeArtifact(out, job, model, result, prepared);
     const artifactPrefix = modelArtifactPrefix(job.team, job.id);
     await uploadFiles(deps.store, out, files, artifactPrefix);
     const recorded = await deps.jobs.recordProgress(job.team, job.id, {
@@ -174,6 +178,7 @@ async function writeArtifact(
   job: JobRecord,
   model: ModelDir,
   result: TrainModelResult,
+  prepared: { truncated: number; dropped: number },
 ): Promise<string[]> {
   const h = result.hyperparameters;
   const files: string[] = [];
@@ -192,7 +197,14 @@ async function writeArtifact(
     await saveModelDir(out, model);
     files.push(CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE);
   }
-  const record = { job: job.id, method: job.method.type, hyperparameters: h, metrics: result.metrics };
+  const record = {
+    job: job.id,
+    method: job.method.type,
+    base_model: job.model,
+    hyperparameters: h,
+    metrics: { ...result.metrics, truncatedExamples: result.metrics.truncatedExamples + prepared.truncated },
+    dropped_examples: prepared.dropped,
+  };
   await writeFile(path.join(out, TRAINING_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
   files.push(TRAINING_RECORD_FILE);
   return files;

@@ -38,6 +38,14 @@ describe('the trainer entrypoint', () => {
     expect(metrics[0]?.data).toMatchObject({ step: expect.any(Number), train_loss: expect.any(Number) });
     const after = await stores.jobs.get(job.team, job.id);
     expect(after?.trainedTokens).toBeGreaterThan(0);
+    const record = JSON.parse(await objectText(stores, `${prefix}attune_training.json`));
+    expect(record).toMatchObject({
+      job: job.id,
+      method: 'supervised',
+      base_model: seeded.model,
+      dropped_examples: 0,
+      metrics: { steps: 8, trainedTokens: after?.trainedTokens },
+    });
   });
 
   it('Given a running prompt-tuning job over an ft: model (hybrid), when the trainer runs, then it exits 0 with a PEFT adapter naming that model uploaded', async () => {
