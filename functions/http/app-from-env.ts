@@ -6,6 +6,7 @@ import { getClients } from '#aws/clients.ts';
 import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
+import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import { createApp } from '#http/app.ts';
 import type { AppEnv } from '#http/context.ts';
 
@@ -15,12 +16,13 @@ export const API_SERVICE_NAME = 'attune-api';
 /**
  * The API app built from the process environment, the one way both the Lambda and the embedded server
  * build it: configuration from `getConfig()` (so a missing variable fails at start-up), SDK clients from
- * `getClients()`. Builds objects only; makes no network call, so it is safe at module load.
+ * `getClients()`. Builds objects only; makes no network call, so it is safe at module load. The embedded
+ * stack passes its local batch runner as `dispatcher`; in AWS it comes from the Batch variables.
  */
-export function createAppFromEnv(): Hono<AppEnv> {
+export function createAppFromEnv(overrides: { dispatcher?: JobDispatcher } = {}): Hono<AppEnv> {
   const config = getConfig();
   const clients = getClients(config);
-  const dispatcher = batchDispatcherFromEnv(process.env, config);
+  const dispatcher = overrides.dispatcher ?? batchDispatcherFromEnv(process.env, config);
   return createApp({
     files: new FileRepository(clients.dynamo, config.tableName),
     keys: new ApiKeyRepository(clients.dynamo, config.tableName),

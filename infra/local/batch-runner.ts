@@ -42,6 +42,8 @@ interface LocalJob {
   child?: ChildProcess;
   stopReason?: string;
   killTimer?: NodeJS.Timeout;
+  /** Stopped because the runner shut down: left unfinished for `resume`, not reported. */
+  abandoned?: boolean;
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
@@ -107,14 +109,26 @@ export class LocalBatchRunner implements JobDispatcher {
     }
   }
 
-  /** Stops every run (SIGTERM, then SIGKILL after the grace period) and accepts no more jobs. */
+  /**
+   * Shuts the runner down with the embedded stack: every run gets SIGTERM (the trainer checkpoints), then
+   * SIGKILL after the grace period, and no more jobs start. No state change is reported for those runs:
+   * they stay unfinished in the table, like jobs on a lost host, and `resume` runs them again at the next
+   * start from their last checkpoint.
+   */
   async close(): Promise<void> {
     this.closed = true;
     for (const queue of Object.values(this.queues)) queue.splice(0);
     const exits = [...this.running.values()].map(
       (local) => new Promise<void>((resolve) => local.child?.once('exit', () => resolve())),
     );
-    for (const local of this.running.values()) this.stop(local, 'The local runner is shutting down');
+    for (const local of this.running.values()) {
+      local.abandoned = true;
+      local.child?.kill('SIGTERM');
+      local.killTimer = setTimeout(
+        () => local.child?.kill('SIGKILL'),
+        this.options.graceMs ?? DEFAULT_GRACE_MS,
+      );
+    }
     await Promise.all(exits);
     await this.delivery;
   }
@@ -174,6 +188,7 @@ export class LocalBatchRunner implements JobDispatcher {
     if (!this.running.has(local.batchJobId)) return;
     this.running.delete(local.batchJobId);
     clearTimeout(local.killTimer);
+    if (local.abandoned) return;
     const container = {
       ...(code === null ? {} : { exitCode: code }),
       ...(signal ? { reason: `killed by ${signal}` } : {}),

@@ -5,6 +5,7 @@ import type { S3Event } from 'aws-lambda';
 import { type DevKey, defaultDevKey, parseDevKeys } from '#local/dev-keys.ts';
 import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
 import { listenLocalHttp } from '#local/http-server.ts';
+import { startLocalTraining } from '#local/local-training.ts';
 import { ensureTable } from '#local/resources.ts';
 import { startS3Local } from '#local/s3-local.ts';
 import { stackEnvironment, writeStackState } from '#local/stack-state.ts';
@@ -100,6 +101,9 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const apiKeys = new ApiKeyRepository(getClients(config).dynamo, config.tableName);
     for (const { team, key } of keys) await apiKeys.register(team, key);
 
+    const runner = await startLocalTraining(environment);
+    stops.splice(1, 0, () => runner.close());
+
     const pending = new Set<Promise<void>>();
     s3.onObjectCreated((event) => {
       const delivery = deliverWithRetries(ingest, event).finally(() => pending.delete(delivery));
@@ -109,7 +113,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       await Promise.allSettled([...pending]);
     });
 
-    const app = createAppFromEnv();
+    const app = createAppFromEnv({ dispatcher: runner });
     http.setHandler((request) => app.fetch(request));
     await writeStackState(dataDir, {
       url: http.url,

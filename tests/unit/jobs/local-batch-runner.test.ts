@@ -170,6 +170,21 @@ describe('LocalBatchRunner', () => {
   });
 });
 
+describe('LocalBatchRunner.close', () => {
+  it('Given a running trainer, when the runner shuts down, then the trainer gets SIGTERM and its job is left unfinished for resume', async () => {
+    const ready = readyMarker();
+    const stopped = join(mkdtempSync(join(tmpdir(), 'attune-runner-')), 'stopped');
+    const { runner, statuses } = runnerFor(
+      `process.on('SIGTERM', () => { require('node:fs').writeFileSync(${JSON.stringify(stopped)}, ''); process.exit(143); }); ${ready.script}; setInterval(() => {}, 1000)`,
+    );
+    await runner.submit(job(), plan);
+    await ready.wait();
+    await runner.close();
+    expect(existsSync(stopped)).toBe(true);
+    expect(statuses()).toEqual(['SUBMITTED', 'RUNNABLE', 'STARTING', 'RUNNING']);
+  });
+});
+
 describe('LocalBatchRunner.resume', () => {
   it('Given unfinished jobs from before a restart, then each runs again under its own Batch job id; finished ones do not', async () => {
     const { runner, events } = runnerFor('process.exit(0)');
