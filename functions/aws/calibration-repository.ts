@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '#aws/conditional-write.ts';
 import {
   bucketKey,
   type CalibrationBucket,
@@ -52,10 +52,7 @@ export class CalibrationRepository implements CalibrationStore {
         }),
       );
     } catch (error) {
-      const duplicate =
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error)?.name === 'ConditionalCheckFailedException';
-      if (!duplicate) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 

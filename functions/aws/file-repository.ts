@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite } from '#aws/conditional-write.ts';
 import { FILE_SK_PREFIX, fileSk, teamPk } from '#aws/table-keys.ts';
 import type { DatasetReport, FileRecord, FileStatus } from '#core/files.ts';
 
@@ -17,13 +17,6 @@ interface FileItem extends FileRecord {
 function toRecord(item: Record<string, unknown>): FileRecord {
   const { pk: _pk, sk: _sk, ingestVersion: _v, ingestClaimedAt: _c, ...record } = item as unknown as FileItem;
   return record;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as Error)?.name === 'ConditionalCheckFailedException'
-  );
 }
 
 /** DynamoDB persistence of file records; every status change is a conditional write. */
@@ -89,8 +82,8 @@ export class FileRepository {
     version: string,
     now: number = Date.now(),
   ): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: fileSk(fileId) },
@@ -105,12 +98,8 @@ export class FileRepository {
             ':stale': now - INGESTION_LEASE_MS,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Records the outcome of the claimed ingestion; a no-op if the claim was lost or the file deleted. */
@@ -125,8 +114,8 @@ export class FileRepository {
       report: DatasetReport;
     },
   ): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: fileSk(fileId) },
@@ -143,12 +132,8 @@ export class FileRepository {
             ':v': version,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -156,8 +141,8 @@ export class FileRepository {
    * once instead of waiting out the lease. A no-op when the claim is no longer this version's.
    */
   async releaseIngestion(team: string, fileId: string, version: string): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: fileSk(fileId) },
@@ -166,28 +151,20 @@ export class FileRepository {
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':uploaded': 'uploaded', ':v': version },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** Deletes the team's record; returns false when there was none (delete is idempotent). */
   async delete(team: string, fileId: string): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: fileSk(fileId) },
           ConditionExpression: 'attribute_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

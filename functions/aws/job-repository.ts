@@ -7,6 +7,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
@@ -45,9 +46,6 @@ export const ACTIVE_JOBS_KEY = 'JOBS#ACTIVE';
 
 /** How long an Idempotency-Key is remembered (the item carries `expiresAt` for a TTL). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-const isConditionFailure = (error: unknown): boolean =>
-  (error as Error)?.name === 'ConditionalCheckFailedException';
 
 function toJob(item: Record<string, unknown>): JobRecord {
   const { pk: _pk, sk: _sk, rank: _rank, gsi1pk: _gpk, gsi1sk: _gsk, ...rest } = item;
@@ -275,8 +273,8 @@ export class JobRepository implements JobStore {
   }
 
   async recordProgress(team: string, id: string, progress: JobProgress): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: jobSk(id) },
@@ -289,12 +287,8 @@ export class JobRepository implements JobStore {
             ':running': 'running',
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async addEvent(team: string, event: JobEventRecord): Promise<void> {

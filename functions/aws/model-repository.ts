@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite } from '#aws/conditional-write.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import type { ModelRecord } from '#core/jobs/models.ts';
 import type { ModelStore } from '#core/jobs/ports.ts';
@@ -60,18 +61,14 @@ export class ModelRepository implements ModelStore {
   }
 
   async delete(team: string, id: string): Promise<boolean> {
-    try {
-      await this.dynamo.send(
+    return conditionalWrite(() =>
+      this.dynamo.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: modelSk(id) },
           ConditionExpression: 'attribute_exists(pk)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+      ),
+    );
   }
 }
