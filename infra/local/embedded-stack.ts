@@ -66,15 +66,22 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   await mkdir(dataDir, { recursive: true });
   const keys = options.devKeys ? parseDevKeys(options.devKeys) : [await defaultDevKey(dataDir)];
   const http = await listenLocalHttp(options.port);
-  const stops: (() => Promise<void>)[] = [() => http.close()];
-  const stop = async () => {
-    for (const fn of stops.reverse()) await fn();
+  // Stopped in reverse order of starting, after the API stops taking requests: pending ingestions and
+  // trainers (which checkpoint on SIGTERM) finish while S3 and DynamoDB are still up.
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await http.close();
+      for (const fn of cleanups.slice().reverse()) await fn();
+    })();
+    return stopped;
   };
   try {
     const dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
-    stops.push(() => dynamo.stop());
+    cleanups.push(() => dynamo.stop());
     const s3 = await startS3Local({ dataDir: join(dataDir, 's3'), bucket: LOCAL_BUCKET_NAME });
-    stops.push(() => s3.stop());
+    cleanups.push(() => s3.stop());
     const environment = stackEnvironment({
       tableName: LOCAL_TABLE_NAME,
       bucketName: LOCAL_BUCKET_NAME,
@@ -102,14 +109,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     for (const { team, key } of keys) await apiKeys.register(team, key);
 
     const runner = await startLocalTraining(environment);
-    stops.splice(1, 0, () => runner.close());
+    cleanups.push(() => runner.close());
 
     const pending = new Set<Promise<void>>();
     s3.onObjectCreated((event) => {
       const delivery = deliverWithRetries(ingest, event).finally(() => pending.delete(delivery));
       pending.add(delivery);
     });
-    stops.splice(2, 0, async () => {
+    cleanups.push(async () => {
       await Promise.allSettled([...pending]);
     });
 
