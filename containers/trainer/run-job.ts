@@ -17,7 +17,12 @@ import {
   TOKENIZER_FILE,
   WEIGHTS_FILE,
 } from '#model/model-dir.ts';
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, savePeftPrompt } from '#model/soft-prompt.ts';
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  savePeftPrompt,
+  trainedPromptConfig,
+} from '#model/soft-prompt.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
 import { type TrainModelResult, trainModel } from '#model/train.ts';
 import { parseHyperparameters } from '#model/train-hyperparameters.ts';
@@ -183,15 +188,11 @@ async function writeArtifact(
   const h = result.hyperparameters;
   const files: string[] = [];
   if (result.prompt) {
-    await savePeftPrompt(out, result.prompt, {
-      baseModelNameOrPath: job.model,
-      numVirtualTokens: h.num_virtual_tokens ?? result.prompt.shape[0],
-      tokenDim: model.config.n_embd,
-      promptTuningInit: h.prompt_tuning_init ?? 'SAMPLE_VOCAB',
-      promptTuningInitText: h.prompt_tuning_init_text ?? null,
-      numLayers: model.config.n_layer,
-      numAttentionHeads: model.config.n_head,
-    });
+    await savePeftPrompt(
+      out,
+      result.prompt,
+      trainedPromptConfig(job.model, model.config, h, result.prompt.shape[0]),
+    );
     files.push(ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE);
   } else {
     await saveModelDir(out, model);

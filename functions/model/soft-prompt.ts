@@ -85,6 +85,32 @@ export interface PeftPromptConfig {
   numAttentionHeads?: number;
 }
 
+/**
+ * The adapter config of a prompt a training run produced: what the run resolved (init, text, virtual
+ * tokens) and the shape of the model it was tuned on. One place, so the trainer process and local
+ * training write the same `adapter_config.json`.
+ */
+export function trainedPromptConfig(
+  baseModelNameOrPath: string,
+  config: Pick<Gpt2Config, 'n_embd' | 'n_layer' | 'n_head'>,
+  hyperparameters: {
+    num_virtual_tokens?: number;
+    prompt_tuning_init?: PromptTuningInit;
+    prompt_tuning_init_text?: string | null;
+  },
+  promptRows: number,
+): PeftPromptConfig {
+  return {
+    baseModelNameOrPath,
+    numVirtualTokens: hyperparameters.num_virtual_tokens ?? promptRows,
+    tokenDim: config.n_embd,
+    promptTuningInit: hyperparameters.prompt_tuning_init ?? 'SAMPLE_VOCAB',
+    promptTuningInitText: hyperparameters.prompt_tuning_init_text ?? null,
+    numLayers: config.n_layer,
+    numAttentionHeads: config.n_head,
+  };
+}
+
 /** PEFT's `PromptTuningConfig.to_dict()` keys, with the values PEFT would write for a causal LM. */
 export function peftAdapterConfigJson(c: PeftPromptConfig): Record<string, unknown> {
   return {

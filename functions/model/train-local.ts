@@ -4,7 +4,7 @@ import { parseTrainingJsonl, prepareExamples, type TokenizedExample, textWindows
 import { disposeGpt2Weights } from '#model/gpt2.ts';
 import type { StepMetrics, TrainingMetrics } from '#model/metrics.ts';
 import { loadModelDir, saveModelDir } from '#model/model-dir.ts';
-import { savePeftPrompt } from '#model/soft-prompt.ts';
+import { savePeftPrompt, trainedPromptConfig } from '#model/soft-prompt.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
 import { trainModel } from '#model/train.ts';
 import {
@@ -96,15 +96,11 @@ export async function trainLocally(options: TrainLocallyOptions): Promise<TrainL
     if (result.status === 'completed') {
       const h = result.hyperparameters;
       if (result.prompt) {
-        await savePeftPrompt(outDir, result.prompt, {
-          baseModelNameOrPath: path.resolve(options.modelDir),
-          numVirtualTokens: h.num_virtual_tokens ?? result.prompt.shape[0],
-          tokenDim: model.config.n_embd,
-          promptTuningInit: h.prompt_tuning_init ?? 'SAMPLE_VOCAB',
-          promptTuningInitText: h.prompt_tuning_init_text ?? null,
-          numLayers: model.config.n_layer,
-          numAttentionHeads: model.config.n_head,
-        });
+        await savePeftPrompt(
+          outDir,
+          result.prompt,
+          trainedPromptConfig(path.resolve(options.modelDir), model.config, h, result.prompt.shape[0]),
+        );
         files.push('adapter_config.json', 'adapter_model.safetensors');
       } else {
         await saveModelDir(outDir, model);
