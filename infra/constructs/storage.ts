@@ -5,6 +5,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { TTL_ATTRIBUTE } from '#aws/table-keys.ts';
 import { ConfigError } from '#core/errors.ts';
 
 /** The prefix under which every team's objects live (`teams/{team}/…`); nothing outside it is served. */
@@ -80,7 +81,7 @@ export interface AttuneStorageProps {
 /**
  * Where Attune keeps what teams give it and what it learns: one S3 bucket for datasets and artifacts
  * (private, TLS only, encrypted, versioned, access-logged) and one DynamoDB single table for metadata
- * (on-demand, point-in-time recovery, `pk`/`sk` keys and a `gsi1` lookup index).
+ * (on-demand, point-in-time recovery, `pk`/`sk` keys, a `gsi1` lookup index and a TTL on `expiresAt`).
  *
  * Bind functions with {@link bindTable} and {@link bindBucket}: each sets the environment variable the
  * handler reads and grants exactly the access named, so the two cannot disagree.
@@ -161,6 +162,8 @@ export class AttuneStorage extends Construct {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
+      // Served completions and Idempotency-Key claims carry an expiry; DynamoDB deletes them after it.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy,
     });
     this.table.addGlobalSecondaryIndex({

@@ -150,6 +150,12 @@ describe('AttuneStorage table', () => {
     });
   });
 
+  it('Given defaults, then items expire through the TTL attribute expiresAt', () => {
+    defaults.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
   it('Given defaults, then the bucket and the table are retained when the stack is deleted', () => {
     defaults.template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain' });
     defaults.template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' });

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
+import { teamPk } from '#aws/table-keys.ts';
+import { ConflictError } from '#core/errors.ts';
+import { type AliasState, type AliasStore, NO_STATS, type VariantStats } from '#core/inference/aliases.ts';
+import type { AliasVariant } from '#core/inference/ports.ts';
+
+/**
+ * A team's aliases live in its partition as `ALIAS#<name>`. The item carries its variants and, in the map
+ * `stats` keyed by model name, each variant's counters (`served`, `feedbackCount`, `feedbackSum`), so
+ * counting is one atomic `SET stats.#m.served = stats.#m.served + 1` on the item, conditional on the
+ * variant still being there. `revision` (random) changes only when the variants do, so a replace never
+ * loses an increment that raced it, and never applies to an alias deleted and created again meanwhile.
+ */
+export const ALIAS_SK_PREFIX = 'ALIAS#';
+export const aliasSk = (name: string): string => `${ALIAS_SK_PREFIX}${name}`;
+
+/** How often a replace re-reads and retries after another replace of the same alias won the race. */
+const MAX_REPLACE_ATTEMPTS = 5;
+
+interface AliasItem {
+  team: string;
+  name: string;
+  variants: AliasVariant[];
+  createdAt: number;
+  updatedAt: number;
+  revision: string;
+  stats: Record<string, Partial<VariantStats> | undefined>;
+}
+
+function toState(item: Record<string, unknown>): AliasState {
+  const alias = item as unknown as AliasItem;
+  const variants = alias.variants.map((v) => ({ model: v.model, weight: Number(v.weight) }));
+  return {
+    team: alias.team,
+    name: alias.name,
+    variants,
+    createdAt: Number(alias.createdAt),
+    updatedAt: Number(alias.updatedAt),
+    stats: variants.map((v) => {
+      const s = alias.stats?.[v.model];
+      return {
+        served: Number(s?.served ?? 0),
+        feedbackCount: Number(s?.feedbackCount ?? 0),
+        feedbackSum: Number(s?.feedbackSum ?? 0),
+      };
+    }),
+  };
+}
+
+/**
+ * The update that counts one served request for `model` of the team's alias: atomic, and refused (a
+ * condition failure) when the alias or that variant no longer exists, so a removed variant is not revived.
+ */
+export function countServedUpdate(tableName: string, team: string, alias: string, model: string) {
+  return {
+    TableName: tableName,
+    Key: { pk: teamPk(team), sk: aliasSk(alias) },
+    UpdateExpression: 'SET stats.#m.served = stats.#m.served + :one',
+    ConditionExpression: 'attribute_exists(stats.#m)',
+    ExpressionAttributeNames: { '#m': model },
+    ExpressionAttributeValues: { ':one': 1 },
+  };
+}
+
+/** The update that adds one feedback `score` to `model`'s counters, under the same condition. */
+export function countFeedbackUpdate(
+  tableName: string,
+  team: string,
+  alias: string,
+  model: string,
+  score: number,
+) {
+  return {
+    TableName: tableName,
+    Key: { pk: teamPk(team), sk: aliasSk(alias) },
+    UpdateExpression:
+      'SET stats.#m.feedbackCount = stats.#m.feedbackCount + :one, stats.#m.feedbackSum = stats.#m.feedbackSum + :score',
+    ConditionExpression: 'attribute_exists(stats.#m)',
+    ExpressionAttributeNames: { '#m': model },
+    ExpressionAttributeValues: { ':one': 1, ':score': score },
+  };
+}
+
+/** DynamoDB persistence of A/B aliases and their per-variant counters. */
+export class AliasRepository implements AliasStore {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(team: string, name: string) {
+    return { pk: teamPk(team), sk: aliasSk(name) };
+  }
+
+  private async read(team: string, name: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.dynamo.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(team, name), ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  async get(team: string, name: string): Promise<AliasState | undefined> {
+    const item = await this.read(team, name);
+    return item ? toState(item) : undefined;
+  }
+
+  async put(
+    team: string,
+    name: string,
+    variants: readonly AliasVariant[],
+    now: number,
+  ): Promise<{ alias: AliasState; created: boolean }> {
+    const plain = variants.map((v) => ({ model: v.model, weight: v.weight }));
+    for (let attempt = 0; attempt < MAX_REPLACE_ATTEMPTS; attempt++) {
+      const current = await this.read(team, name);
+      if (!current) {
+        const item: AliasItem = {
+          team,
+          name,
+          variants: plain,
+          createdAt: now,
+          updatedAt: now,
+          revision: randomUUID(),
+          stats: Object.fromEntries(plain.map((v) => [v.model, { ...NO_STATS }])),
+        };
+        const created = await conditionalWrite(() =>
+          this.dynamo.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: { ...this.key(team, name), ...item },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+        if (created) return { alias: toState(item as unknown as Record<string, unknown>), created: true };
+        continue;
+      }
+      const replaced = await this.replace(team, name, current as unknown as AliasItem, plain, now);
+      if (replaced) return { alias: replaced, created: false };
+    }
+    throw new ConflictError(
+      `The alias '${name}' was being changed by other requests at the same time; try again.`,
+      { param: 'name', code: 'alias_busy' },
+    );
+  }
+
+  /** Swaps the variants if nobody else did since `current` was read; undefined when someone did. */
+  private async replace(
+    team: string,
+    name: string,
+    current: AliasItem,
+    variants: AliasVariant[],
+    now: number,
+  ): Promise<AliasState | undefined> {
+    const names: Record<string, string> = { '#revision': 'revision' };
+    const values: Record<string, unknown> = {
+      ':variants': variants,
+      ':now': now,
+      ':revision': current.revision,
+      ':next': randomUUID(),
+    };
+    const sets = ['variants = :variants', 'updatedAt = :now', '#revision = :next'];
+    const removes: string[] = [];
+    const kept = new Set(Object.keys(current.stats ?? {}));
+    const wanted = new Set(variants.map((v) => v.model));
+    variants.forEach((v, i) => {
+      if (kept.has(v.model)) return;
+      names[`#a${i}`] = v.model;
+      values[`:zero${i}`] = { ...NO_STATS };
+      sets.push(`stats.#a${i} = :zero${i}`);
+    });
+    [...kept].forEach((model, i) => {
+      if (wanted.has(model)) return;
+      names[`#r${i}`] = model;
+      removes.push(`stats.#r${i}`);
+    });
+    try {
+      const out = await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(team, name),
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(pk) AND #revision = :revision',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toState(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(team: string): Promise<AliasState[]> {
+    const aliases: AliasState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': teamPk(team), ':prefix': ALIAS_SK_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) aliases.push(toState(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return aliases;
+  }
+
+  async delete(team: string, name: string): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(team, name),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      ),
+    );
+  }
+}
