@@ -1,13 +1,17 @@
 import {
   CreateTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { TTL_ATTRIBUTE } from '#aws/table-keys.ts';
 
 /**
- * Creates the single table with the key schema the CDK storage construct deploys (pk/sk, GSI gsi1),
- * unless it exists already (a restart of the embedded stack keeps its data).
+ * Creates the single table with the key schema the CDK storage construct deploys (pk/sk, GSI gsi1, TTL on
+ * `expiresAt`), unless it exists already (a restart of the embedded stack keeps its data; a table made
+ * before the TTL existed gets it then).
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -41,4 +45,18 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  await ensureTimeToLive(client, tableName);
+}
+
+/** Turns the TTL on unless it is on already (enabling it twice is an error in DynamoDB). */
+async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Promise<void> {
+  const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
 }

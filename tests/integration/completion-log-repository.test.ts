@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AliasRepository } from '#aws/alias-repository.ts';
@@ -41,6 +42,11 @@ describe('completion log repository (DynamoDB Local)', () => {
     );
     expect(raw.Item?.expiresAt).toBe(NOW + COMPLETION_RETENTION_SECONDS);
     expect(COMPLETION_RETENTION_SECONDS).toBe(30 * 24 * 3600);
+  });
+
+  it('Given the table as the embedded stack creates it, then DynamoDB expires items by expiresAt', async () => {
+    const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: config.tableName }));
+    expect(ttl.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
   });
 
   it('Given a completion past its expiry but not yet swept, then it reads as absent and takes no feedback', async () => {
