@@ -3,6 +3,7 @@ import { ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import { ContextLengthError, type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
 import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
+import type { PromptPrefix } from '#model/prompt-prefix.ts';
 
 /**
  * Autoregressive generation with a KV cache: the prefix (soft prompt + prompt tokens) runs once, then
@@ -26,6 +27,24 @@ export interface GenerateOptions {
   eosTokenId?: number;
   /** Soft prompt `[P, n_embd]` attended before the prompt tokens (a tuned prompt). */
   prompt?: tf.Tensor2D;
+  /**
+   * A soft prompt's precomputed keys/values (`computePromptPrefix`), instead of `prompt`: the same
+   * tokens, without running the prompt again. Read only; the caller keeps owning it.
+   */
+  prefix?: PromptPrefix;
+  /**
+   * Ids at or above this are never sampled: a model whose `vocab_size` is padded past its tokenizer's
+   * vocabulary (as GPT-2's checkpoints often are) has rows no text decodes to. Default: `vocab_size`.
+   */
+  samplableVocabSize?: number;
+  /** How many most likely alternatives to report per generated token (0..20). Default 0. */
+  topLogprobs?: number;
+}
+
+/** One candidate token at one position, with its natural-log probability. */
+export interface TokenLogprob {
+  readonly token: number;
+  readonly logprob: number;
 }
 
 export type FinishReason = 'stop' | 'length';
@@ -38,6 +57,8 @@ export interface GenerateResult {
   /** The decoded continuation cut before the first stop sequence; present when `decode` was given. */
   text?: string;
   finishReason: FinishReason;
+  /** Per generated token, the `topLogprobs` most likely tokens, most likely first; when asked for. */
+  topLogprobs?: TokenLogprob[][];
 }
 
 /** mulberry32: a small, fast, deterministic PRNG, so a seed reproduces a completion exactly. */
@@ -110,7 +131,18 @@ function checkOptions(config: Gpt2Config, promptIds: readonly number[], options:
   const bad = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocab_size);
   if (bad !== undefined)
     throw new ValidationError(`token id ${bad} is outside the vocabulary`, { param: 'prompt' });
-  const virtual = options.prompt?.shape[0] ?? 0;
+  if (options.prompt && options.prefix) {
+    throw new ValidationError('pass a soft prompt or its precomputed prefix, not both');
+  }
+  const limit = options.samplableVocabSize;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= config.vocab_size)) {
+    throw new ValidationError(`samplableVocabSize must be in 1..${config.vocab_size}, got ${limit}`);
+  }
+  const top = options.topLogprobs ?? 0;
+  if (!(Number.isInteger(top) && top >= 0 && top <= 20)) {
+    throw new ValidationError('top logprobs must be an integer in 0..20', { param: 'logprobs' });
+  }
+  const virtual = options.prompt?.shape[0] ?? options.prefix?.virtualTokens ?? 0;
   const needed = virtual + promptIds.length + maxTokens;
   if (needed > config.n_positions) {
     throw new ContextLengthError(
@@ -128,28 +160,57 @@ function stopIndex(text: string, stop: readonly string[]): number {
   return first;
 }
 
-/** Runs one step and returns the last position's logits, replacing (and freeing) the previous cache. */
+/** The `count` largest entries of a log-distribution, largest first. */
+function topOf(logprobs: Float64Array, count: number): TokenLogprob[] {
+  const top: TokenLogprob[] = [];
+  for (let token = 0; token < logprobs.length; token++) {
+    const logprob = logprobs[token] as number;
+    if (top.length === count && logprob <= (top[count - 1] as TokenLogprob).logprob) continue;
+    let at = top.length;
+    while (at > 0 && (top[at - 1] as TokenLogprob).logprob < logprob) at--;
+    top.splice(at, 0, { token, logprob });
+    if (top.length > count) top.pop();
+  }
+  return top;
+}
+
+interface StepInput {
+  readonly ids: readonly number[];
+  readonly cache: KvCache;
+  /** False for a shared prefix, which stays with its owner. */
+  readonly ownsCache: boolean;
+  readonly prompt: tf.Tensor2D | undefined;
+  readonly samplable: number;
+}
+
+/**
+ * Runs one step and returns the last position's logits (ids past `samplable` set to -Infinity), replacing
+ * the previous cache and freeing it unless it is a shared prefix.
+ */
 function step(
   config: Gpt2Config,
   weights: Gpt2Weights,
-  ids: readonly number[],
-  cache: KvCache,
-  prompt: tf.Tensor2D | undefined,
+  input: StepInput,
 ): { logits: Float32Array; cache: KvCache } {
-  const input = tf.tensor2d([ids as number[]], [1, ids.length], 'int32');
-  const result = gpt2Forward(config, weights, input, {
+  const { ids, cache, prompt } = input;
+  const tensor = tf.tensor2d([ids as number[]], [1, ids.length], 'int32');
+  const result = gpt2Forward(config, weights, tensor, {
     cache,
     lastPositionOnly: true,
     ...(prompt ? { prompt } : {}),
   });
-  input.dispose();
+  tensor.dispose();
   const logits = result.logits.dataSync() as Float32Array;
   result.logits.dispose();
-  disposeKvCache(cache);
+  if (input.ownsCache) disposeKvCache(cache);
+  if (input.samplable < logits.length) logits.fill(Number.NEGATIVE_INFINITY, input.samplable);
   return { logits, cache: result.cache as KvCache };
 }
 
-/** Generates a continuation of `promptIds` (one sequence), optionally behind a soft prompt. */
+/**
+ * Generates a continuation of `promptIds` (one sequence), optionally behind a soft prompt, given either
+ * as the prompt itself or as its precomputed prefix (the same tokens either way).
+ */
 export function generate(
   config: Gpt2Config,
   weights: Gpt2Weights,
@@ -161,9 +222,18 @@ export function generate(
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const tokens: number[] = [];
   const logprobs: number[] = [];
+  const topLogprobs: TokenLogprob[][] = [];
+  const topCount = options.topLogprobs ?? 0;
+  const samplable = options.samplableVocabSize ?? config.vocab_size;
   let finishReason: FinishReason = 'length';
   let text: string | undefined;
-  let state = step(config, weights, promptIds, emptyKvCache(), options.prompt);
+  let state = step(config, weights, {
+    ids: promptIds,
+    cache: options.prefix?.cache ?? emptyKvCache(),
+    ownsCache: !options.prefix,
+    prompt: options.prompt,
+    samplable,
+  });
   try {
     while (tokens.length < options.maxTokens) {
       const token = sampleToken(state.logits, temperature, topP, random);
@@ -172,7 +242,9 @@ export function generate(
         break;
       }
       tokens.push(token);
-      logprobs.push(logSoftmax(state.logits)[token] as number);
+      const distribution = logSoftmax(state.logits);
+      logprobs.push(distribution[token] as number);
+      if (topCount > 0) topLogprobs.push(topOf(distribution, topCount));
       if (decode && stop.length > 0) {
         const decoded = decode(tokens);
         const at = stopIndex(decoded, stop);
@@ -182,11 +254,25 @@ export function generate(
           break;
         }
       }
-      if (tokens.length < options.maxTokens) state = step(config, weights, [token], state.cache, undefined);
+      if (tokens.length < options.maxTokens) {
+        state = step(config, weights, {
+          ids: [token],
+          cache: state.cache,
+          ownsCache: true,
+          prompt: undefined,
+          samplable,
+        });
+      }
     }
   } finally {
     disposeKvCache(state.cache);
   }
   if (decode && text === undefined) text = decode(tokens);
-  return text === undefined ? { tokens, logprobs, finishReason } : { tokens, logprobs, text, finishReason };
+  return {
+    tokens,
+    logprobs,
+    finishReason,
+    ...(text === undefined ? {} : { text }),
+    ...(topCount > 0 ? { topLogprobs } : {}),
+  };
 }
