@@ -1,10 +1,5 @@
 import { NotFoundError, ValidationError } from '#core/errors.ts';
-import {
-  type BudgetStatus,
-  budgetStatus,
-  type SpendLedger,
-  type TeamBudgets,
-} from '#core/estimate/budget.ts';
+import { budgetStatus, type SpendLedger, type TeamBudgets } from '#core/estimate/budget.ts';
 import { buildEstimate, type Estimate } from '#core/estimate/estimate.ts';
 import type { DataProfile } from '#core/estimate/formulas.ts';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
@@ -14,6 +9,7 @@ import {
   MODEL_CATALOG,
   type ModelShape,
 } from '#core/estimate/model-catalog.ts';
+import { CATALOG_ONLY, type PriceProvider } from '#core/estimate/prices.ts';
 import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import {
   bucketKey,
@@ -37,6 +33,8 @@ export interface EstimateDeps {
   readonly calibration: CalibrationStore;
   readonly budgets: TeamBudgets;
   readonly spend: SpendLedger;
+  /** Live on-demand prices (the AWS Price List when deployed); the catalog's table when absent. */
+  readonly prices?: PriceProvider;
   readonly now?: () => Date;
 }
 
@@ -114,8 +112,11 @@ export async function createEstimate(
   const now = deps.now?.() ?? new Date();
   const model = await resolveModel(deps, team, request.model);
   const data = await dataProfile(deps, team, request);
-  const measured = await loadMeasurements(deps.calibration, countParameters(model));
-  const budget: BudgetStatus = await budgetStatus(deps.budgets, deps.spend, team, now);
+  const [measured, budget, livePrices] = await Promise.all([
+    loadMeasurements(deps.calibration, countParameters(model)),
+    budgetStatus(deps.budgets, deps.spend, team, now),
+    (deps.prices ?? CATALOG_ONLY).onDemandPrices(INSTANCE_CATALOG.instances.map((i) => i.type)),
+  ]);
   return buildEstimate({
     model,
     data,
@@ -133,5 +134,6 @@ export async function createEstimate(
     measured,
     budget,
     now,
+    livePrices,
   });
 }

@@ -17,6 +17,7 @@ import {
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
 import { fitsDevice, trainingMemory } from '#core/estimate/memory.ts';
 import { countParameters, type ModelShape } from '#core/estimate/model-catalog.ts';
+import { type LivePrice, type PricesSummary, priceBook, summarisePrices } from '#core/estimate/prices.ts';
 import {
   type ComparisonRow,
   type Drivers,
@@ -103,7 +104,8 @@ export interface Estimate {
     readonly training_file: string | null;
     readonly validation_file: string | null;
   };
-  readonly prices: { readonly source: 'catalog'; readonly region: string; readonly as_of: string };
+  /** Which source priced the plans (each plan's `price.price_source` says it per instance type). */
+  readonly prices: PricesSummary;
   readonly methods: { supervised?: RunEstimate; prompt_tuning?: RunEstimate; hybrid?: HybridEstimate };
   readonly comparison: Comparison;
   readonly recommendation: Recommendation;
@@ -123,6 +125,8 @@ export interface EstimateInput {
   readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
   readonly budget: BudgetStatus | null;
   readonly now: Date;
+  /** Live on-demand prices by instance type; the catalog's price for every type not in it. */
+  readonly livePrices?: ReadonlyMap<string, LivePrice>;
 }
 
 type MethodEstimate = RunEstimate | HybridEstimate;
@@ -185,12 +189,14 @@ function summarise(model: ModelShape, parameters: number): ModelSummary {
  */
 export function buildEstimate(input: EstimateInput): Estimate {
   const parameters = countParameters(input.model);
+  const live = input.livePrices ?? new Map<string, LivePrice>();
   const context = {
     model: input.model,
     parameters,
     data: input.data,
     deadlineHours: input.drivers.deadline_hours,
     measured: input.measured,
+    prices: priceBook(live),
   };
   const run = (method: RunMethod) =>
     estimateRun(context, resolveRunShape(input.model, parameters, input.data, method, input.hyperparameters));
@@ -229,7 +235,7 @@ export function buildEstimate(input: EstimateInput): Estimate {
       validation_tokens: input.data.validationTokens,
       ...input.files,
     },
-    prices: { source: 'catalog', region: INSTANCE_CATALOG.region, as_of: INSTANCE_CATALOG.as_of },
+    prices: summarisePrices(live),
     methods,
     comparison,
     recommendation,

@@ -2,6 +2,7 @@ import type { Quantity, RunShape } from '#core/estimate/formulas.ts';
 import { INSTANCE_CATALOG, type InstanceType } from '#core/estimate/instance-catalog.ts';
 import { fitsDevice, type MemoryBreakdown, type Precision, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
+import { catalogPrice, type InstancePrice, type PriceBook } from '#core/estimate/prices.ts';
 import {
   ASSUMED_UTILISATION,
   type Backend,
@@ -27,12 +28,8 @@ const MAX_NODES = 16;
 
 export type Sharding = 'none' | 'data_parallel' | 'zero3';
 
-export interface PlanPrice {
-  readonly on_demand_usd_per_hour: number;
-  readonly source: string;
-  readonly as_of: string;
-  readonly assumed_spot_discount: number;
-}
+/** A plan's hourly price, with `price_source` saying whether the AWS Price List or the catalog gave it. */
+export type PlanPrice = InstancePrice;
 
 /** One way to run a training job: instance, precision, sharding, memory, speed, time and cost. */
 export interface TrainingPlan {
@@ -72,6 +69,8 @@ export interface PlanRequest {
   readonly deadlineHours: number | null;
   /** Measured tokens/s of a calibration bucket, newest first (empty when none). */
   readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
+  /** Hourly prices; the catalog's when absent. */
+  readonly prices?: PriceBook;
 }
 
 interface Candidate {
@@ -194,7 +193,8 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
   const overheadSeconds =
     STARTUP_SECONDS[c.instance.kind] + (weightBytes + request.artifactBytes) / S3_BYTES_PER_SECOND;
   const hours = (computeSeconds + overheadSeconds) / 3600;
-  const onDemand = hours * c.instance.on_demand_usd_per_hour * c.nodes;
+  const price = (request.prices ?? catalogPrice)(c.instance);
+  const onDemand = hours * price.on_demand_usd_per_hour * c.nodes;
   return {
     runs_on: c.runsOn,
     description: describe(c),
@@ -213,13 +213,8 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
     overhead_hours: overheadSeconds / 3600,
     wall_clock_hours: hours,
     device_hours: hours * c.devices,
-    cost_usd: { on_demand: onDemand, spot: onDemand * (1 - c.instance.assumed_spot_discount) },
-    price: {
-      on_demand_usd_per_hour: c.instance.on_demand_usd_per_hour,
-      source: c.instance.price_source,
-      as_of: c.instance.price_as_of,
-      assumed_spot_discount: c.instance.assumed_spot_discount,
-    },
+    cost_usd: { on_demand: onDemand, spot: onDemand * (1 - price.assumed_spot_discount) },
+    price,
     meets_deadline: request.deadlineHours === null ? null : hours <= request.deadlineHours,
   };
 }

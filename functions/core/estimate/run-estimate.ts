@@ -17,6 +17,7 @@ import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
 import { type MemoryBreakdown, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
 import { choosePlans, isAttuneInstance, type TrainingPlan } from '#core/estimate/plans.ts';
+import type { PriceBook } from '#core/estimate/prices.ts';
 import type { CalibrationBucket, CalibrationSample, Measurement } from '#core/estimate/throughput.ts';
 
 /** The estimate of one training run (a fine-tune or a prompt-tune), as `POST /v1/estimates` shows it. */
@@ -54,6 +55,8 @@ export interface RunContext {
   readonly data: DataProfile;
   readonly deadlineHours: number | null;
   readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
+  /** Hourly prices (live where the provider had them); the catalog's when absent. */
+  readonly prices?: PriceBook;
 }
 
 /** The largest device Attune's trainer can use for this method (a single GPU, or a CPU instance's memory). */
@@ -107,6 +110,7 @@ export function estimateRun(context: RunContext, run: RunShape): RunEstimate {
     artifactBytes: artifact.bytes,
     deadlineHours: context.deadlineHours,
     measured: context.measured,
+    ...(context.prices ? { prices: context.prices } : {}),
   });
   const plan = plans.attune ?? plans.beyond_attune;
   const infeasibleReason = plans.attune

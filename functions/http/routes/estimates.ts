@@ -2,9 +2,12 @@ import { Hono } from 'hono';
 import { CalibrationRepository } from '#aws/calibration-repository.ts';
 import { getClients } from '#aws/clients.ts';
 import type { AttuneConfig } from '#aws/config.ts';
+import { getPriceProvider } from '#aws/price-list.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
 import { budgetsFromEnv, type SpendLedger, type TeamBudgets } from '#core/estimate/budget.ts';
 import { createEstimate } from '#core/estimate/estimate-service.ts';
+import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
+import type { PriceProvider } from '#core/estimate/prices.ts';
 import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
 import type { CalibrationStore } from '#core/estimate/throughput.ts';
 import { isWellFormedId } from '#core/ids.ts';
@@ -16,13 +19,17 @@ export interface EstimateRouteOptions {
   readonly calibration: CalibrationStore;
   readonly budgets: TeamBudgets;
   readonly spend: SpendLedger;
+  /** Live on-demand prices; the catalog's table when absent. */
+  readonly prices?: PriceProvider;
   readonly now?: () => Date;
 }
 
 /**
  * Measurements and spend in the table the rest of the API uses (DynamoDB in AWS, DynamoDB Local in the
  * embedded stack), through the process's one set of clients; budgets from the environment, read when the
- * app is built, so a malformed `ATTUNE_TEAM_BUDGETS` fails start-up rather than a request.
+ * app is built, so a malformed `ATTUNE_TEAM_BUDGETS` fails start-up rather than a request; prices from the
+ * AWS Price List where `ATTUNE_LIVE_PRICES` allows it (on in AWS, off in the embedded stack), cached for
+ * the process's life.
  */
 export function defaultEstimateOptions(
   config: AttuneConfig,
@@ -33,6 +40,7 @@ export function defaultEstimateOptions(
     calibration: new CalibrationRepository(dynamo, config.tableName),
     budgets: budgetsFromEnv(env),
     spend: new SpendRepository(dynamo, config.tableName),
+    prices: getPriceProvider(INSTANCE_CATALOG.region, env),
   };
 }
 
