@@ -1,8 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Hono } from 'hono';
+import { AliasRepository } from '#aws/alias-repository.ts';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { batchDispatcherFromEnv } from '#aws/batch-dispatcher.ts';
 import { getClients } from '#aws/clients.ts';
+import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
 import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
@@ -29,6 +31,8 @@ export function createAppFromEnv(overrides: { dispatcher?: JobDispatcher } = {})
     objects: new ObjectStore(clients.s3, config.bucketName),
     config,
     logger: new Logger({ serviceName: API_SERVICE_NAME }),
+    aliases: new AliasRepository(clients.dynamo, config.tableName),
+    completions: new CompletionLogRepository(clients.dynamo, config.tableName),
     ...(dispatcher ? { dispatcher } : {}),
   });
 }

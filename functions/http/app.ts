@@ -5,7 +5,9 @@ import { authenticate } from '#http/auth.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 import { mapError, notFoundBody } from '#http/error-mapper.ts';
 import { requestId } from '#http/request-id.ts';
+import { aliasRoutes } from '#http/routes/aliases.ts';
 import { estimateRoutes } from '#http/routes/estimates.ts';
+import { feedbackRoutes } from '#http/routes/feedback.ts';
 import { fileRoutes } from '#http/routes/files.ts';
 import { fineTuningJobRoutes } from '#http/routes/fine-tuning-jobs.ts';
 import { modelRoutes } from '#http/routes/models.ts';
@@ -36,6 +38,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1', estimateRoutes(deps));
   app.route('/v1', fineTuningJobRoutes(deps));
   app.route('/v1', modelRoutes(deps));
+  app.route('/v1', aliasRoutes(deps));
+  app.route('/v1', feedbackRoutes(deps));
 
   app.notFound((c) => c.json(notFoundBody(c.req.method, c.req.path), 404));
 

@@ -3,6 +3,8 @@ import type { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import type { AttuneConfig } from '#aws/config.ts';
 import type { FileRepository } from '#aws/file-repository.ts';
 import type { ObjectStore } from '#aws/object-store.ts';
+import type { AliasStore } from '#core/inference/aliases.ts';
+import type { CompletionLog } from '#core/inference/feedback.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 
 /**
@@ -15,6 +17,10 @@ export interface AppDeps {
   readonly objects: ObjectStore;
   readonly config: AttuneConfig;
   readonly logger: Logger;
+  /** The team's A/B aliases and their per-variant counters (`/v1/aliases`). */
+  readonly aliases: AliasStore;
+  /** Served completions, which `/v1/feedback` scores. */
+  readonly completions: CompletionLog;
   /**
    * Where fine-tuning jobs run (AWS Batch, or the embedded stack's local runner). Absent where no training
    * backend is configured: creating or cancelling a job then answers 503, and nothing else changes.

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { AliasRepository } from '#aws/alias-repository.ts';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { getClients } from '#aws/clients.ts';
+import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
 import { type AttuneConfig, getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
@@ -37,6 +39,8 @@ export function createHarness(
     objects: overrides.objects ?? new ObjectStore(clients.s3, config.bucketName),
     config,
     logger: overrides.logger ?? new Logger({ serviceName: 'attune-api-test', logLevel: 'SILENT' }),
+    aliases: new AliasRepository(clients.dynamo, config.tableName),
+    completions: new CompletionLogRepository(clients.dynamo, config.tableName),
   };
   const created: { team: string; key: string }[] = [];
   const objects = new ObjectStore(clients.s3, config.bucketName);

@@ -146,3 +146,46 @@ export async function checkVariantModelsExist(
     );
   }
 }
+
+/** One variant as the API shows it: its weight, the traffic it got, and the feedback on that traffic. */
+export interface AliasVariantObject {
+  model: string;
+  weight: number;
+  /** `share` is this variant's part of all requests served through the alias (null before the first). */
+  traffic: { served: number; share: number | null };
+  /** `mean` is the mean score in [-1, 1] (null before the first feedback). */
+  feedback: { count: number; mean: number | null };
+}
+
+/** The alias object of the API (`GET /v1/aliases/{name}`), in OpenAI's object conventions. */
+export interface AliasObject {
+  id: string;
+  object: 'alias';
+  name: string;
+  variants: AliasVariantObject[];
+  created_at: number;
+  updated_at: number;
+}
+
+export function aliasObject(alias: AliasState): AliasObject {
+  const total = alias.stats.reduce((sum, s) => sum + s.served, 0);
+  return {
+    id: alias.name,
+    object: 'alias',
+    name: alias.name,
+    variants: alias.variants.map((variant, i) => {
+      const stats = alias.stats[i] ?? NO_STATS;
+      return {
+        model: variant.model,
+        weight: variant.weight,
+        traffic: { served: stats.served, share: total > 0 ? stats.served / total : null },
+        feedback: {
+          count: stats.feedbackCount,
+          mean: stats.feedbackCount > 0 ? stats.feedbackSum / stats.feedbackCount : null,
+        },
+      };
+    }),
+    created_at: alias.createdAt,
+    updated_at: alias.updatedAt,
+  };
+}
