@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
 /**
@@ -47,9 +47,15 @@ const MINIFY = true;
 const SOURCE_MAP = true;
 const KEEP_NAMES = true;
 
-/** The `bundling` options every Attune `NodejsFunction` gets: local esbuild, never Docker. */
-export function nodejsBundlingOptions(): BundlingOptions {
+/**
+ * The `bundling` options every Attune `NodejsFunction` gets: local esbuild, never Docker.
+ *
+ * @param commandHooks shell commands a function needs around esbuild (e.g. copying files the bundle reads
+ *   at run time beside it); the CDK runs each with `bash -c` in the repository root.
+ */
+export function nodejsBundlingOptions(commandHooks?: ICommandHooks): BundlingOptions {
   return {
+    ...(commandHooks ? { commandHooks } : {}),
     forceDockerBundling: false,
     format: OutputFormat.ESM,
     target: LAMBDA_ESBUILD_TARGET,

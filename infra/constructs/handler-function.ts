@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { type Duration, Validations } from 'aws-cdk-lib';
+import { type Duration, type Size, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IDestination } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ConfigError } from '#core/errors.ts';
@@ -27,6 +27,12 @@ export interface HandlerFunctionProps {
   readonly retryAttempts?: number;
   readonly maxEventAge?: Duration;
   readonly onFailure?: IDestination;
+  /** Commands around esbuild, e.g. copying run-time files into the bundle (see `nodejsBundlingOptions`). */
+  readonly commandHooks?: ICommandHooks;
+  /** Concurrent executions reserved for (and capping) this function; none reserved when absent. */
+  readonly reservedConcurrentExecutions?: number;
+  /** The size of `/tmp`; Lambda's 512 MiB when absent. */
+  readonly ephemeralStorageSize?: Size;
 }
 
 /**
@@ -68,7 +74,7 @@ export class HandlerFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      bundling: nodejsBundlingOptions(),
+      bundling: nodejsBundlingOptions(props.commandHooks),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -77,6 +83,8 @@ export class HandlerFunction extends Construct {
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
       onFailure: props.onFailure,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      ephemeralStorageSize: props.ephemeralStorageSize,
     });
     const runtimeReason =
       'Node 20 is the runtime the whole project is built and tested on (package.json engines, vitest 4 pinned for Node 20), and the bundle targets node20. Moving every handler to nodejs22.x is a one-line change in infra/constructs/bundling.ts (LAMBDA_RUNTIME) to make together with the test runtime, before Lambda blocks creating nodejs20.x functions (2027-02-01).';
