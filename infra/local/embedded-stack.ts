@@ -7,6 +7,7 @@ import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
 import { listenLocalHttp } from '#local/http-server.ts';
 import { startLocalTraining } from '#local/local-training.ts';
 import { ensureTable } from '#local/resources.ts';
+import { routeByApiGateway } from '#local/route-table.ts';
 import { startS3Local } from '#local/s3-local.ts';
 import { stackEnvironment, writeStackState } from '#local/stack-state.ts';
 
@@ -57,9 +58,30 @@ async function deliverWithRetries(
 }
 
 /**
- * Stands Attune up on one machine: DynamoDB Local and s3rver on loopback, the same API app that API
- * Gateway invokes in AWS behind a local HTTP server, and s3rver's object-created events delivered to the
- * same ingestion handler that S3 notifications drive in AWS.
+ * The inference handler as the Lambda runs it: the same app and dependencies from the same environment;
+ * the TF.js backend starts with the first completion request, as in a fresh Lambda container. Downloaded
+ * artifacts are cached under the data directory unless ATTUNE_ARTIFACT_CACHE_DIR says otherwise.
+ */
+async function startLocalInference(dataDir: string): Promise<(request: Request) => Promise<Response>> {
+  const { createInferenceApp } = await import('#inference/app.ts');
+  const { inferenceDepsFromEnv } = await import('#inference/deps-from-env.ts');
+  const { initBackend } = await import('#model/backend.ts');
+  const env = {
+    ...process.env,
+    ATTUNE_ARTIFACT_CACHE_DIR: process.env.ATTUNE_ARTIFACT_CACHE_DIR ?? join(dataDir, 'artifact-cache'),
+  };
+  const app = createInferenceApp(inferenceDepsFromEnv(env));
+  return async (request) => {
+    await initBackend();
+    return app.fetch(request);
+  };
+}
+
+/**
+ * Stands Attune up on one machine: DynamoDB Local and s3rver on loopback, the same API and inference
+ * apps that API Gateway invokes in AWS behind a local HTTP server (routed as API Gateway routes them),
+ * and s3rver's object-created events delivered to the same ingestion handler that S3 notifications drive
+ * in AWS.
  */
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const dataDir = resolve(options.dataDir);
@@ -121,7 +143,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     });
 
     const app = createAppFromEnv({ dispatcher: runner });
-    http.setHandler((request) => app.fetch(request));
+    const inference = await startLocalInference(dataDir);
+    http.setHandler(
+      routeByApiGateway({ api: (request) => app.fetch(request), inference: (request) => inference(request) }),
+    );
     await writeStackState(dataDir, {
       url: http.url,
       tableName: LOCAL_TABLE_NAME,
