@@ -17,11 +17,23 @@ import { AttuneStack } from './stack.ts';
  * - `attune:logRetentionDays` — how long every log group keeps logs, in days; one of CloudWatch's values
  *   (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
  *   3653; 9999 = never expire). Default 30.
+ * - `attune:gpuInstanceTypes` — the instance types (or families) of the GPU training queue, x86-64 with
+ *   NVIDIA GPUs: a JSON array in cdk.json, or a comma-separated list with `-c`. Default g5.xlarge,
+ *   g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.16xlarge.
+ * - `attune:gpuMaxVcpus` — the most vCPUs each GPU compute environment (Spot, on-demand) runs at once.
+ *   Default 64.
+ * - `attune:cpuInstanceTypes` — the instance types of the small-instance (prompt-tuning) queue, x86-64
+ *   without GPUs. Default c7i.large, c7i.xlarge, c7i.2xlarge, m7i.xlarge.
+ * - `attune:cpuMaxVcpus` — the most vCPUs the small-instance compute environment runs at once. Default 32.
  */
 export const CONTEXT_KEYS = {
   stage: 'attune:stage',
   maxUploadBytes: 'attune:maxUploadBytes',
   logRetentionDays: 'attune:logRetentionDays',
+  gpuInstanceTypes: 'attune:gpuInstanceTypes',
+  gpuMaxVcpus: 'attune:gpuMaxVcpus',
+  cpuInstanceTypes: 'attune:cpuInstanceTypes',
+  cpuMaxVcpus: 'attune:cpuMaxVcpus',
 } as const;
 
 /** The deployment settings read from context, validated. */
@@ -29,6 +41,10 @@ export interface AttuneContext {
   readonly stage: string;
   readonly maxUploadBytes?: number;
   readonly logRetention?: RetentionDays;
+  readonly gpuInstanceTypes?: string[];
+  readonly gpuMaxVcpus?: number;
+  readonly cpuInstanceTypes?: string[];
+  readonly cpuMaxVcpus?: number;
 }
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
@@ -57,7 +73,38 @@ export function readAttuneContext(app: App): AttuneContext {
       `${CONTEXT_KEYS.logRetentionDays} must be one of ${[...RETENTION_VALUES].join(', ')}; got ${logRetentionDays}`,
     );
   }
-  return { stage, maxUploadBytes, logRetention: logRetentionDays as RetentionDays | undefined };
+  return {
+    stage,
+    maxUploadBytes,
+    logRetention: logRetentionDays as RetentionDays | undefined,
+    gpuInstanceTypes: optionalList(app, CONTEXT_KEYS.gpuInstanceTypes),
+    gpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.gpuMaxVcpus),
+    cpuInstanceTypes: optionalList(app, CONTEXT_KEYS.cpuInstanceTypes),
+    cpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.cpuMaxVcpus),
+  };
+}
+
+/**
+ * A list from cdk.json arrives as an array, from `-c key=a,b` as a string: accept both (and a JSON array
+ * string). Whether the names are good instance types is the training construct's to say.
+ */
+function optionalList(app: App, key: string): string[] | undefined {
+  const raw: unknown = app.node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  const text = typeof raw === 'string' ? raw.trim() : undefined;
+  const value: unknown = text?.startsWith('[') ? parseJsonList(key, text) : (text?.split(',') ?? raw);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new ConfigError(`${key} must be a list of instance types, got ${JSON.stringify(raw)}`);
+  }
+  return value.map((item) => item.trim());
+}
+
+function parseJsonList(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${key} is not a JSON array: ${text}`, { cause });
+  }
 }
 
 /** Context from cdk.json arrives as a number, from `-c key=value` as a string: accept both, as integers. */
@@ -84,6 +131,12 @@ export function createAttuneApp(props: AppProps = {}): App {
     tags: { 'attune:stage': context.stage },
     maxUploadBytes: context.maxUploadBytes,
     logRetention: context.logRetention,
+    training: {
+      gpuInstanceTypes: context.gpuInstanceTypes,
+      gpuMaxVcpus: context.gpuMaxVcpus,
+      cpuInstanceTypes: context.cpuInstanceTypes,
+      cpuMaxVcpus: context.cpuMaxVcpus,
+    },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return app;

@@ -3,7 +3,10 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AttuneApi } from './constructs/api.ts';
 import { AttuneIngestion } from './constructs/ingestion.ts';
+import { AttuneJobStatus } from './constructs/job-status.ts';
+import { AttuneNetwork } from './constructs/network.ts';
 import { AttuneStorage } from './constructs/storage.ts';
+import { AttuneTraining, type AttuneTrainingProps } from './constructs/training.ts';
 
 /** Properties of {@link AttuneStack}. */
 export interface AttuneStackProps extends StackProps {
@@ -17,10 +20,19 @@ export interface AttuneStackProps extends StackProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The training queues' instance types and vCPU ceilings (see `AttuneTrainingProps`).
+   * @default the training construct's defaults
+   */
+  readonly training?: Pick<
+    AttuneTrainingProps,
+    'gpuInstanceTypes' | 'gpuMaxVcpus' | 'cpuInstanceTypes' | 'cpuMaxVcpus'
+  >;
 }
 
 /**
- * Attune in one stack: storage (bucket + table), the HTTPS API, and dataset ingestion. Environment-
+ * Attune in one stack: storage (bucket + table), the HTTPS API, dataset ingestion, and training on AWS
+ * Batch (a VPC without NAT, the GPU and small-instance queues, and the job status rule and Lambda). Environment-
  * agnostic on purpose (no account, region or lookups), so `cdk synth` needs no credentials and the
  * same template deploys anywhere.
  */
@@ -28,10 +40,21 @@ export class AttuneStack extends Stack {
   readonly storage: AttuneStorage;
   readonly api: AttuneApi;
   readonly ingestion: AttuneIngestion;
+  readonly network: AttuneNetwork;
+  readonly training: AttuneTraining;
+  readonly jobStatus: AttuneJobStatus;
 
   constructor(scope: Construct, id: string, props: AttuneStackProps = {}) {
     super(scope, id, props);
     this.storage = new AttuneStorage(this, 'Storage');
+    // Training first: its props come from context, and a bad one should stop synth before any bundling.
+    this.network = new AttuneNetwork(this, 'Network', { flowLogRetention: props.logRetention });
+    this.training = new AttuneTraining(this, 'Training', {
+      ...props.training,
+      storage: this.storage,
+      vpc: this.network.vpc,
+      logRetention: props.logRetention,
+    });
     this.api = new AttuneApi(this, 'Api', {
       storage: this.storage,
       maxUploadBytes: props.maxUploadBytes,
@@ -41,10 +64,20 @@ export class AttuneStack extends Stack {
       storage: this.storage,
       logRetention: props.logRetention,
     });
+    this.training.bindDispatcher(this.api.handler);
+    this.training.grantSubmit(this.api.handler);
+    this.jobStatus = new AttuneJobStatus(this, 'JobStatus', {
+      storage: this.storage,
+      training: this.training,
+      logRetention: props.logRetention,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Attune API' });
     new CfnOutput(this, 'BucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.storage.table.tableName });
     new CfnOutput(this, 'IngestionDeadLetterQueueUrl', { value: this.ingestion.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'GpuJobQueue', { value: this.training.gpu.queue.jobQueueName });
+    new CfnOutput(this, 'CpuJobQueue', { value: this.training.cpu.queue.jobQueueName });
+    new CfnOutput(this, 'JobStatusDeadLetterQueueUrl', { value: this.jobStatus.deadLetterQueue.queueUrl });
   }
 }

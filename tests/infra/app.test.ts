@@ -50,18 +50,28 @@ describe('Attune app stack', () => {
     expect(stack.environment).toMatchObject({ account: 'unknown-account', region: 'unknown-region' });
   });
 
-  it('Given the stack, then it outputs the API URL, bucket, table and dead-letter queue', () => {
+  it('Given the stack, then it outputs the API URL, bucket, table, job queues and dead-letter queues', () => {
     expect(Object.keys(stack.template.Outputs)).toEqual(
-      expect.arrayContaining(['ApiUrl', 'BucketName', 'TableName', 'IngestionDeadLetterQueueUrl']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'BucketName',
+        'TableName',
+        'IngestionDeadLetterQueueUrl',
+        'GpuJobQueue',
+        'CpuJobQueue',
+        'JobStatusDeadLetterQueueUrl',
+      ]),
     );
   });
 
   it('Given cdk.json context, then the API Lambda gets its upload limit and every log group its retention', () => {
     const resources = Object.values(stack.template.Resources) as { Type: string; Properties: never }[];
     const logGroups = resources.filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
-    expect(
-      logGroups.map((group) => (group.Properties as { RetentionInDays: number }).RetentionInDays),
-    ).toEqual([30, 30, 30]);
+    const retentions = logGroups.map(
+      (group) => (group.Properties as { RetentionInDays?: number }).RetentionInDays,
+    );
+    expect(retentions.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(retentions)).toEqual(new Set([30]));
   });
 });
 
@@ -69,7 +79,58 @@ describe('Attune context parameters', () => {
   const contextOf = (context: Record<string, unknown>) => readAttuneContext(new App({ context }));
 
   it('Given no context, then the stage is dev and the constructs keep their defaults', () => {
-    expect(contextOf({})).toEqual({ stage: 'dev', maxUploadBytes: undefined, logRetention: undefined });
+    expect(contextOf({})).toEqual({
+      stage: 'dev',
+      maxUploadBytes: undefined,
+      logRetention: undefined,
+      gpuInstanceTypes: undefined,
+      gpuMaxVcpus: undefined,
+      cpuInstanceTypes: undefined,
+      cpuMaxVcpus: undefined,
+    });
+  });
+
+  it('Given instance types as cdk.json arrays and vCPU ceilings as numbers, then they are read as given', () => {
+    expect(
+      contextOf({
+        [CONTEXT_KEYS.gpuInstanceTypes]: ['g6.xlarge', 'g6.2xlarge'],
+        [CONTEXT_KEYS.gpuMaxVcpus]: 16,
+        [CONTEXT_KEYS.cpuInstanceTypes]: ['c7i.large'],
+        [CONTEXT_KEYS.cpuMaxVcpus]: 8,
+      }),
+    ).toMatchObject({
+      gpuInstanceTypes: ['g6.xlarge', 'g6.2xlarge'],
+      gpuMaxVcpus: 16,
+      cpuInstanceTypes: ['c7i.large'],
+      cpuMaxVcpus: 8,
+    });
+  });
+
+  it.each([
+    ['g5.xlarge, g5.2xlarge', ['g5.xlarge', 'g5.2xlarge']],
+    ['["g5.xlarge","g6.xlarge"]', ['g5.xlarge', 'g6.xlarge']],
+  ])('Given gpuInstanceTypes %j as `-c` passes it, then it is read as a list', (raw, expected) => {
+    expect(contextOf({ [CONTEXT_KEYS.gpuInstanceTypes]: raw }).gpuInstanceTypes).toEqual(expected);
+  });
+
+  it.each([42, [1, 2], '["g5.xlarge"'])('Given cpuInstanceTypes %j, then it is rejected', (value) => {
+    expect(() => contextOf({ [CONTEXT_KEYS.cpuInstanceTypes]: value })).toThrow(/attune:cpuInstanceTypes/);
+  });
+
+  it.each(['many', 1.5])('Given gpuMaxVcpus %j, then it is rejected as not an integer', (value) => {
+    expect(() => contextOf({ [CONTEXT_KEYS.gpuMaxVcpus]: value })).toThrow(
+      /attune:gpuMaxVcpus must be an integer/,
+    );
+  });
+
+  it.each([
+    [CONTEXT_KEYS.gpuInstanceTypes, ['c7i.large'], /gpuInstanceTypes: "c7i.large" has no NVIDIA GPU/],
+    [CONTEXT_KEYS.cpuInstanceTypes, 'c7g.large', /cpuInstanceTypes: "c7g.large" is an arm64/],
+    [CONTEXT_KEYS.cpuMaxVcpus, '0', /cpuMaxVcpus must be a whole number of vCPUs, at least 1/],
+  ])('Given %s %j, when the app is built, then synthesis stops with the reason', (key, value, reason) => {
+    expect(() =>
+      createAttuneApp({ context: { ...cdkJsonContext(), [key]: value }, outdir: freshOutdir() }),
+    ).toThrow(reason);
   });
 
   it('Given string values as `-c key=value` passes them, then they are read as integers', () => {
