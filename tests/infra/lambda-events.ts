@@ -5,22 +5,39 @@ import type { APIGatewayProxyEventV2, Context, S3Event } from 'aws-lambda';
  * present), so the bundled handlers are exercised with what they will really receive.
  */
 
-/** An HTTP API (payload format 2.0) request, as API Gateway sends it to the `$default` route. */
-export function httpApiEvent(method: string, path: string): APIGatewayProxyEventV2 {
+/** What a request carries beyond its method and path. */
+export interface HttpApiRequest {
+  /** The matched route, e.g. `POST /v1/completions`; API Gateway sends `$default` for the catch-all. */
+  readonly routeKey?: string;
+  /** Extra headers (lower-case names, as API Gateway delivers them). */
+  readonly headers?: Record<string, string>;
+  /** A text body (JSON), sent as is with `isBase64Encoded: false`. */
+  readonly body?: string;
+}
+
+/** An HTTP API (payload format 2.0) request, as API Gateway sends it to the route that matched. */
+export function httpApiEvent(
+  method: string,
+  path: string,
+  request: HttpApiRequest = {},
+): APIGatewayProxyEventV2 {
+  const routeKey = request.routeKey ?? '$default';
+  const body = request.body;
   return {
     version: '2.0',
-    routeKey: '$default',
+    routeKey,
     rawPath: path,
     rawQueryString: '',
     headers: {
       accept: '*/*',
-      'content-length': '0',
+      'content-length': String(body === undefined ? 0 : Buffer.byteLength(body)),
       host: 'r4nd0m1d.execute-api.eu-west-1.amazonaws.com',
       'user-agent': 'curl/8.5.0',
       'x-amzn-trace-id': 'Root=1-674969a8-0f3b5c2d1e9a8b7c6d5e4f3a',
       'x-forwarded-for': '203.0.113.10',
       'x-forwarded-port': '443',
       'x-forwarded-proto': 'https',
+      ...request.headers,
     },
     requestContext: {
       accountId: '123456789012',
@@ -29,11 +46,12 @@ export function httpApiEvent(method: string, path: string): APIGatewayProxyEvent
       domainPrefix: 'r4nd0m1d',
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.10', userAgent: 'curl/8.5.0' },
       requestId: 'CJ5ahgRnjoEEMyQ=',
-      routeKey: '$default',
+      routeKey,
       stage: '$default',
       time: '29/Nov/2026:07:30:00 +0000',
       timeEpoch: 1_795_937_400_000,
     },
+    ...(body === undefined ? {} : { body }),
     isBase64Encoded: false,
   };
 }

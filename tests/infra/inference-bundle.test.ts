@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { App, type AssetStaging, Stack } from 'aws-cdk-lib';
+import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import { getClients } from '#aws/clients.ts';
+import { getConfig } from '#aws/config.ts';
+import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
+import { generateApiKey, hashApiKey } from '#core/api-keys.ts';
+import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
+import { AttuneInference, INFERENCE_ENTRY } from '../../infra/constructs/inference.ts';
+import {
+  INFERENCE_COMMAND_HOOKS,
+  inferencePackageEnvironment,
+  MODEL_DIR_FILES,
+  TFJS_WASM_BINARIES,
+} from '../../infra/constructs/inference-package.ts';
+import { AttuneStorage } from '../../infra/constructs/storage.ts';
+import { bundleLikeCdk, type LambdaBundle } from './bundle-like-cdk.ts';
+import { cdkJsonContext } from './cdk-test-app.ts';
+import { httpApiEvent, lambdaContext } from './lambda-events.ts';
+
+/**
+ * The inference Lambda's deployable package itself: bundled with the CDK's esbuild options and the
+ * construct's own afterBundling hook into a temporary directory outside the repository (so nothing can
+ * resolve from node_modules or models/), compared with the asset the CDK itself stages, then loaded with
+ * `import()` and sent the API Gateway event of a completion request. Its AWS calls go to the DynamoDB
+ * Local and s3rver that tests/global-setup.ts started; the wasm binaries and the base model are read from
+ * the package only, through the environment the construct sets, relocated from /var/task to the bundle.
+ */
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const savedEnv = { ...process.env };
+const team = `t-${randomUUID().slice(0, 12)}`;
+const key = generateApiKey();
+let bundle: LambdaBundle;
+let cacheDir: string;
+
+/** Every file under `dir`, relative to it, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+beforeAll(async () => {
+  bundle = await bundleLikeCdk(INFERENCE_ENTRY, INFERENCE_COMMAND_HOOKS);
+  cacheDir = await mkdtemp(join(tmpdir(), 'attune-inference-cache-'));
+  delete process.env.POWERTOOLS_DEV;
+  Object.assign(process.env, {
+    ...inferencePackageEnvironment(bundle.dir),
+    ATTUNE_ARTIFACT_CACHE_DIR: cacheDir,
+    ATTUNE_ARTIFACT_CACHE_BYTES: String(256 * 1024 * 1024),
+    POWERTOOLS_SERVICE_NAME: 'attune-inference',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  const config = getConfig();
+  await new ApiKeyRepository(getClients(config).dynamo, config.tableName).register(team, key);
+});
+
+afterAll(async () => {
+  const config = getConfig();
+  await getClients(config).dynamo.send(
+    new DeleteCommand({
+      TableName: config.tableName,
+      Key: { pk: apiKeyPk(hashApiKey(key)), sk: API_KEY_SK },
+    }),
+  );
+  process.env = savedEnv;
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+describe('Inference Lambda package', () => {
+  it('Given the bundle, then it lies outside the repository, so only what the package carries can load', () => {
+    expect(relative(REPO_ROOT, bundle.dir).startsWith('..')).toBe(true);
+  });
+
+  it('Given the bundle, then the wasm binaries sit beside index.mjs and the base model under models/attune-tiny', async () => {
+    expect(await filesUnder(bundle.dir)).toEqual(
+      [
+        'index.mjs',
+        'index.mjs.map',
+        ...TFJS_WASM_BINARIES,
+        ...MODEL_DIR_FILES.map((file) => `models/attune-tiny/${file}`),
+      ].sort(),
+    );
+  });
+
+  it('Given the packaged model, then its weights are the repository’s byte for byte', async () => {
+    const packaged = await readFile(join(bundle.dir, 'models/attune-tiny/model.safetensors'));
+    const source = await readFile(join(REPO_ROOT, 'models/attune-tiny/model.safetensors'));
+    expect(packaged.equals(source)).toBe(true);
+  });
+
+  it('Given the asset the CDK stages for the construct, then it holds the same files with the same bytes', async () => {
+    const app = new App({
+      context: cdkJsonContext(),
+      outdir: await mkdtemp(join(tmpdir(), 'attune-cdk-out-')),
+      builtinCloudFormationValidation: false,
+    });
+    const stack = new Stack(app, 'Test');
+    const inference = new AttuneInference(stack, 'Inference', {
+      storage: new AttuneStorage(stack, 'Storage'),
+      httpApi: new HttpApi(stack, 'Api', { createDefaultStage: false }),
+    });
+    const staging = inference.handler.node.findChild('Code').node.findChild('Stage') as AssetStaging;
+    const staged = staging.absoluteStagedPath;
+
+    const files = await filesUnder(staged);
+    expect(files).toEqual(await filesUnder(bundle.dir));
+    for (const file of files.filter((name) => !name.endsWith('.map'))) {
+      const same = (await readFile(join(staged, file))).equals(await readFile(join(bundle.dir, file)));
+      expect(same, file).toBe(true);
+    }
+    // A source map names its sources relative to the output directory, which differs; the rest is equal.
+    const mapOf = async (dir: string) =>
+      JSON.parse(await readFile(join(dir, 'index.mjs.map'), 'utf8')) as { mappings: string; names: string[] };
+    const [cdkMap, ourMap] = await Promise.all([mapOf(staged), mapOf(bundle.dir)]);
+    expect({ mappings: ourMap.mappings, names: ourMap.names }).toEqual({
+      mappings: cdkMap.mappings,
+      names: cdkMap.names,
+    });
+  }, 120_000);
+});
+
+describe('Inference Lambda bundle', () => {
+  it('Given the bundle loaded as Lambda loads it, when API Gateway sends POST /v1/completions for attune-tiny, then 200 with a text_completion', async () => {
+    const module = (await import(pathToFileURL(bundle.file).href)) as { handler: Handler };
+    const event = httpApiEvent('POST', '/v1/completions', {
+      routeKey: 'POST /v1/completions',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'attune-tiny', prompt: 'The people of', max_tokens: 4, temperature: 0 }),
+    });
+
+    const response = await module.handler(event, lambdaContext('attune-inference'));
+
+    expect(response.statusCode, response.body).toBe(200);
+    const completion = JSON.parse(response.body ?? '') as {
+      object: string;
+      model: string;
+      choices: { text: string }[];
+      usage: { completion_tokens: number };
+    };
+    expect(completion.object).toBe('text_completion');
+    expect(completion.model).toBe('attune-tiny');
+    expect(completion.choices[0]?.text.length).toBeGreaterThan(0);
+    expect(completion.usage.completion_tokens).toBeGreaterThan(0);
+    expect(completion.usage.completion_tokens).toBeLessThanOrEqual(4);
+  }, 180_000);
+});
