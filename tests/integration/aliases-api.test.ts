@@ -88,7 +88,7 @@ describe('PUT /v1/aliases/{name}', () => {
       ],
     });
     expect(res.status).toBe(400);
-    expect((await errorOf(res)).param).toBe('variants[1].weight');
+    expect((await errorOf(res)).param).toBe('variants.1.weight');
   });
 
   it("Given a variant naming another team's model, then 404 naming that variant and nothing is written", async () => {
@@ -98,7 +98,7 @@ describe('PUT /v1/aliases/{name}', () => {
     const res = await put(auth, 'chat', { variants: [{ model: theirs, weight: 1 }] });
     expect(res.status).toBe(404);
     const error = await errorOf(res);
-    expect(error).toMatchObject({ param: 'variants[0].model', code: 'model_not_found' });
+    expect(error).toMatchObject({ param: 'variants.0.model', code: 'model_not_found' });
     expect(error.message).toContain('does not exist or you do not have access to it');
     expect((await h.get('/v1/aliases/chat', auth)).status).toBe(404);
   });

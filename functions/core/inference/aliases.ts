@@ -78,7 +78,8 @@ function invalidVariants(message: string, param: string): ValidationError {
 }
 
 /**
- * Throws a 400 naming the offending field (`variants[1].weight`) unless there are 1 to
+ * Throws a 400 naming the offending field (`variants.1.weight`: the dotted path the API's zod errors use
+ * too, so a client reads one syntax whichever check failed) unless there are 1 to
  * {@link MAX_ALIAS_VARIANTS} variants, each naming a different model that could be a base or tuned model,
  * each weight finite and non-negative, and the weights summing to a positive number.
  */
@@ -94,21 +95,21 @@ export function validateAliasVariants(variants: readonly AliasVariant[]): void {
     const first = seen.get(variant.model);
     if (first !== undefined) {
       throw invalidVariants(
-        `variants[${i}] names the model '${variant.model.slice(0, 200)}' again (also variants[${first}]); each model may appear once.`,
-        `variants[${i}].model`,
+        `Invalid value for 'variants.${i}.model': the model '${variant.model.slice(0, 200)}' is already variants.${first}; each model may appear once.`,
+        `variants.${i}.model`,
       );
     }
     seen.set(variant.model, i);
     if (!Number.isFinite(variant.weight) || variant.weight < 0) {
       throw invalidVariants(
-        `variants[${i}].weight must be a finite number of at least 0, got ${variant.weight}.`,
-        `variants[${i}].weight`,
+        `Invalid value for 'variants.${i}.weight': a weight must be a finite number of at least 0, got ${variant.weight}.`,
+        `variants.${i}.weight`,
       );
     }
     if (!findBaseModel(variant.model) && !parseTunedModelName(variant.model)) {
       throw invalidVariants(
-        `variants[${i}].model '${variant.model.slice(0, 200)}' is neither a base model nor an ft:/pt: model; an alias cannot name another alias.`,
-        `variants[${i}].model`,
+        `Invalid value for 'variants.${i}.model': '${variant.model.slice(0, 200)}' is neither a base model nor an ft:/pt: model; an alias cannot name another alias.`,
+        `variants.${i}.model`,
       );
     }
   });
@@ -141,8 +142,8 @@ export async function checkVariantModelsExist(
   const variant = variants[missing];
   if (variant) {
     throw new NotFoundError(
-      `variants[${missing}].model: the model '${variant.model.slice(0, 200)}' does not exist or you do not have access to it.`,
-      { param: `variants[${missing}].model`, code: 'model_not_found' },
+      `Invalid value for 'variants.${missing}.model': the model '${variant.model.slice(0, 200)}' does not exist or you do not have access to it.`,
+      { param: `variants.${missing}.model`, code: 'model_not_found' },
     );
   }
 }

@@ -93,15 +93,15 @@ describe('alias variants', () => {
 
   it('Given the same model twice, then 400 on the second naming the first', () => {
     const error = errorOf(() => validateAliasVariants([v(OURS, 1), v('attune-tiny', 1), v(OURS, 1)]));
-    expect(error.param).toBe('variants[2].model');
-    expect(error.message).toContain('variants[0]');
+    expect(error.param).toBe('variants.2.model');
+    expect(error.message).toContain('already variants.0');
   });
 
   it.each([-0.5, Number.NaN, Number.POSITIVE_INFINITY])(
     'Given the weight %s, then 400 on that variant weight',
     (weight) => {
       const error = errorOf(() => validateAliasVariants([v('attune-tiny', 1), v(OURS, weight)]));
-      expect(error.param).toBe('variants[1].weight');
+      expect(error.param).toBe('variants.1.weight');
       expect(error.code).toBe('invalid_variants');
     },
   );
@@ -121,7 +121,7 @@ describe('alias variants', () => {
     'Given the variant model %j that is no model name (an alias, a typo), then 400 on its model',
     (model) => {
       const error = errorOf(() => validateAliasVariants([v('attune-tiny', 1), v(model, 1)]));
-      expect(error.param).toBe('variants[1].model');
+      expect(error.param).toBe('variants.1.model');
       expect(error.message).toContain('cannot name another alias');
     },
   );
@@ -139,11 +139,11 @@ describe('alias variant models exist', () => {
   it("Given another team's model, then 404 on that variant as for a model that does not exist", async () => {
     const check = checkVariantModelsExist(models, 'team-a', [v('attune-tiny', 1), v(THEIRS, 1)]);
     await expect(check).rejects.toBeInstanceOf(NotFoundError);
-    await expect(check).rejects.toMatchObject({ param: 'variants[1].model', code: 'model_not_found' });
+    await expect(check).rejects.toMatchObject({ param: 'variants.1.model', code: 'model_not_found' });
   });
 
   it('Given a tuned model name of the team that is not registered, then 404 on that variant', async () => {
     const check = checkVariantModelsExist(models, 'team-a', [v('pt:attune-tiny:team-a::nope', 1)]);
-    await expect(check).rejects.toMatchObject({ statusCode: 404, param: 'variants[0].model' });
+    await expect(check).rejects.toMatchObject({ statusCode: 404, param: 'variants.0.model' });
   });
 });
