@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { AttuneApi } from './constructs/api.ts';
+import { AttuneInference, type AttuneInferenceProps } from './constructs/inference.ts';
 import { AttuneIngestion } from './constructs/ingestion.ts';
 import { AttuneJobStatus } from './constructs/job-status.ts';
 import { AttuneNetwork } from './constructs/network.ts';
@@ -28,12 +29,20 @@ export interface AttuneStackProps extends StackProps {
     AttuneTrainingProps,
     'gpuInstanceTypes' | 'gpuMaxVcpus' | 'cpuInstanceTypes' | 'cpuMaxVcpus'
   >;
+  /**
+   * The inference Lambda's memory, reserved and provisioned concurrency (see `AttuneInferenceProps`).
+   * @default the inference construct's defaults (3008 MB, no reservation, no provisioned concurrency)
+   */
+  readonly inference?: Pick<
+    AttuneInferenceProps,
+    'memorySize' | 'reservedConcurrency' | 'provisionedConcurrency'
+  >;
 }
 
 /**
- * Attune in one stack: storage (bucket + table), the HTTPS API, dataset ingestion, and training on AWS
- * Batch (a VPC without NAT, the GPU and small-instance queues, and the job status rule and Lambda). Environment-
- * agnostic on purpose (no account, region or lookups), so `cdk synth` needs no credentials and the
+ * Attune in one stack: storage (bucket + table), the HTTPS API, dataset ingestion, inference (its own
+ * Lambda behind the completion routes), and training on AWS Batch (a VPC without NAT, the GPU and
+ * small-instance queues, and the job status rule and Lambda). Environment-agnostic on purpose (no account, region or lookups), so `cdk synth` needs no credentials and the
  * same template deploys anywhere.
  */
 export class AttuneStack extends Stack {
@@ -43,6 +52,7 @@ export class AttuneStack extends Stack {
   readonly network: AttuneNetwork;
   readonly training: AttuneTraining;
   readonly jobStatus: AttuneJobStatus;
+  readonly inference: AttuneInference;
 
   constructor(scope: Construct, id: string, props: AttuneStackProps = {}) {
     super(scope, id, props);
@@ -64,6 +74,12 @@ export class AttuneStack extends Stack {
       storage: this.storage,
       logRetention: props.logRetention,
     });
+    this.inference = new AttuneInference(this, 'Inference', {
+      ...props.inference,
+      storage: this.storage,
+      httpApi: this.api.httpApi,
+      logRetention: props.logRetention,
+    });
     this.training.bindDispatcher(this.api.handler);
     this.training.grantSubmit(this.api.handler);
     this.jobStatus = new AttuneJobStatus(this, 'JobStatus', {
@@ -79,5 +95,10 @@ export class AttuneStack extends Stack {
     new CfnOutput(this, 'GpuJobQueue', { value: this.training.gpu.queue.jobQueueName });
     new CfnOutput(this, 'CpuJobQueue', { value: this.training.cpu.queue.jobQueueName });
     new CfnOutput(this, 'JobStatusDeadLetterQueueUrl', { value: this.jobStatus.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'InferenceFunctionName', {
+      value: this.inference.handler.functionName,
+      description:
+        'The inference Lambda behind POST /v1/completions and /v1/chat/completions (its logs, its metrics)',
+    });
   }
 }
