@@ -42,8 +42,8 @@ export interface AttuneStackProps extends StackProps {
 /**
  * Attune in one stack: storage (bucket + table), the HTTPS API, dataset ingestion, inference (its own
  * Lambda behind the completion routes), and training on AWS Batch (a VPC without NAT, the GPU and
- * small-instance queues, and the job status rule and Lambda). Environment-agnostic on purpose (no account, region or lookups), so `cdk synth` needs no credentials and the
- * same template deploys anywhere.
+ * small-instance queues, and the job status rule and Lambda). Environment-agnostic on purpose (no
+ * account, region or lookups), so `cdk synth` needs no credentials and the same template deploys anywhere.
  */
 export class AttuneStack extends Stack {
   readonly storage: AttuneStorage;
