@@ -17,7 +17,7 @@ import { AttuneStack } from './stack.ts';
  * - `attune:logRetentionDays` — how long every log group keeps logs, in days; one of CloudWatch's values
  *   (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
  *   3653; 9999 = never expire). Default 30.
- * - `attune:gpuInstanceTypes` — the instance types (or families) of the GPU training queue, x86-64 with
+ * - `attune:gpuInstanceTypes` — the instance types of the GPU training queue, x86-64 with
  *   NVIDIA GPUs: a JSON array in cdk.json, or a comma-separated list with `-c`. Default g5.xlarge,
  *   g5.2xlarge, g5.4xlarge, g5.8xlarge, g5.16xlarge.
  * - `attune:gpuMaxVcpus` — the most vCPUs each GPU compute environment (Spot, on-demand) runs at once.

@@ -4,8 +4,8 @@ import { ConfigError } from '#core/errors.ts';
 /** Which trainer image a compute environment runs, and so which instance families make sense for it. */
 export type TrainerKind = 'gpu' | 'cpu';
 
-/** An EC2 instance type (`g5.xlarge`) or a whole family (`g5`), as Batch's `instanceTypes` accepts. */
-const INSTANCE_TYPE = /^([a-z][a-z0-9-]*)(\.[a-z0-9]+)?$/;
+/** An EC2 instance type: family and size (`g5.xlarge`). */
+const INSTANCE_TYPE = /^([a-z][a-z0-9-]*)\.[a-z0-9]+$/;
 /** NVIDIA GPU families start with g or p and a generation digit (g4dn, g5, g6e, p3, p4d, p5). */
 const GPU_FAMILY = /^[gp]\d/;
 /** g4ad carries AMD Radeon GPUs, which CUDA (and so tfjs-node-gpu) cannot use. */
@@ -31,9 +31,7 @@ export function trainerInstanceTypes(
   return names.map((name) => {
     const family = INSTANCE_TYPE.exec(name)?.[1];
     if (family === undefined) {
-      throw new ConfigError(
-        `${what}: "${name}" is not an EC2 instance type or family (e.g. g5.xlarge or g5)`,
-      );
+      throw new ConfigError(`${what}: "${name}" is not an EC2 instance type (family.size, e.g. g5.xlarge)`);
     }
     if (seen.has(name)) throw new ConfigError(`${what}: "${name}" is listed twice`);
     seen.add(name);

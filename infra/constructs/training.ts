@@ -64,7 +64,7 @@ export interface AttuneTrainingProps {
   /** The VPC whose isolated subnets the training hosts run in (see `AttuneNetwork`). */
   readonly vpc: IVpc;
   /**
-   * Instance types (or families) of the GPU queue's compute environments: x86-64 with NVIDIA GPUs.
+   * Instance types of the GPU queue's compute environments: x86-64 with NVIDIA GPUs.
    * @default DEFAULT_GPU_INSTANCE_TYPES (g5.xlarge to g5.16xlarge)
    */
   readonly gpuInstanceTypes?: readonly string[];
@@ -74,7 +74,7 @@ export interface AttuneTrainingProps {
    */
   readonly gpuMaxVcpus?: number;
   /**
-   * Instance types (or families) of the small-instance queue: x86-64 without GPUs.
+   * Instance types of the small-instance queue: x86-64 without GPUs.
    * @default SMALL_INSTANCE_TYPES of functions/core/jobs/dispatch.ts (c7i.large … m7i.xlarge)
    */
   readonly cpuInstanceTypes?: readonly string[];
