@@ -5,6 +5,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '#core/errors.ts';
 import { MAX_UPLOAD_BYTES_LIMIT } from './constructs/api.ts';
+import { DEFAULT_INFERENCE_MEMORY_MB, MAX_MEMORY_MB, MIN_MEMORY_MB } from './constructs/inference.ts';
 import { AttuneStack } from './stack.ts';
 
 /**
@@ -25,6 +26,12 @@ import { AttuneStack } from './stack.ts';
  * - `attune:cpuInstanceTypes` — the instance types of the small-instance (prompt-tuning) queue, x86-64
  *   without GPUs. Default c7i.large, c7i.xlarge, c7i.2xlarge, m7i.xlarge.
  * - `attune:cpuMaxVcpus` — the most vCPUs the small-instance compute environment runs at once. Default 32.
+ * - `attune:inferenceMemoryMb` — the inference Lambda's memory in MB (128 to 10240). Default 3008.
+ * - `attune:inferenceReservedConcurrency` — concurrent executions reserved for (and capping) the inference
+ *   Lambda, at least 1. Default none (it shares the account's unreserved concurrency).
+ * - `attune:inferenceProvisionedConcurrency` — inference environments kept initialised on a `live` alias
+ *   (no cold starts, billed while idle), 0 for none; at most the reserved concurrency when that is set.
+ *   Default 0.
  */
 export const CONTEXT_KEYS = {
   stage: 'attune:stage',
@@ -34,6 +41,9 @@ export const CONTEXT_KEYS = {
   gpuMaxVcpus: 'attune:gpuMaxVcpus',
   cpuInstanceTypes: 'attune:cpuInstanceTypes',
   cpuMaxVcpus: 'attune:cpuMaxVcpus',
+  inferenceMemoryMb: 'attune:inferenceMemoryMb',
+  inferenceReservedConcurrency: 'attune:inferenceReservedConcurrency',
+  inferenceProvisionedConcurrency: 'attune:inferenceProvisionedConcurrency',
 } as const;
 
 /** The deployment settings read from context, validated. */
@@ -45,6 +55,9 @@ export interface AttuneContext {
   readonly gpuMaxVcpus?: number;
   readonly cpuInstanceTypes?: string[];
   readonly cpuMaxVcpus?: number;
+  readonly inferenceMemoryMb?: number;
+  readonly inferenceReservedConcurrency?: number;
+  readonly inferenceProvisionedConcurrency?: number;
 }
 
 const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
@@ -81,6 +94,44 @@ export function readAttuneContext(app: App): AttuneContext {
     gpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.gpuMaxVcpus),
     cpuInstanceTypes: optionalList(app, CONTEXT_KEYS.cpuInstanceTypes),
     cpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.cpuMaxVcpus),
+    ...readInferenceContext(app),
+  };
+}
+
+/** The inference Lambda's context parameters, each checked against Lambda's own rules. */
+function readInferenceContext(
+  app: App,
+): Pick<
+  AttuneContext,
+  'inferenceMemoryMb' | 'inferenceReservedConcurrency' | 'inferenceProvisionedConcurrency'
+> {
+  const memory = optionalInteger(app, CONTEXT_KEYS.inferenceMemoryMb);
+  if (memory !== undefined && (memory < MIN_MEMORY_MB || memory > MAX_MEMORY_MB)) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.inferenceMemoryMb} must be from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB} (MB, Lambda's range; default ${DEFAULT_INFERENCE_MEMORY_MB}), got ${memory}`,
+    );
+  }
+  const reserved = optionalInteger(app, CONTEXT_KEYS.inferenceReservedConcurrency);
+  if (reserved !== undefined && reserved < 1) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.inferenceReservedConcurrency} must be at least 1 (leave it out for no reservation), got ${reserved}`,
+    );
+  }
+  const provisioned = optionalInteger(app, CONTEXT_KEYS.inferenceProvisionedConcurrency);
+  if (provisioned !== undefined && provisioned < 0) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.inferenceProvisionedConcurrency} must be 0 or more, got ${provisioned}`,
+    );
+  }
+  if (provisioned !== undefined && reserved !== undefined && provisioned > reserved) {
+    throw new ConfigError(
+      `${CONTEXT_KEYS.inferenceProvisionedConcurrency} (${provisioned}) may not exceed ${CONTEXT_KEYS.inferenceReservedConcurrency} (${reserved}): provisioned environments count against the reservation`,
+    );
+  }
+  return {
+    inferenceMemoryMb: memory,
+    inferenceReservedConcurrency: reserved,
+    inferenceProvisionedConcurrency: provisioned,
   };
 }
 
@@ -136,6 +187,11 @@ export function createAttuneApp(props: AppProps = {}): App {
       gpuMaxVcpus: context.gpuMaxVcpus,
       cpuInstanceTypes: context.cpuInstanceTypes,
       cpuMaxVcpus: context.cpuMaxVcpus,
+    },
+    inference: {
+      memorySize: context.inferenceMemoryMb,
+      reservedConcurrency: context.inferenceReservedConcurrency,
+      provisionedConcurrency: context.inferenceProvisionedConcurrency,
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

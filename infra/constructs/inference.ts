@@ -49,9 +49,10 @@ export const MAX_INFERENCE_TIMEOUT_SECONDS = 29;
 /** The default `/tmp`: room for a few downloaded GPT-2-small-sized models beside the in-memory cache. */
 export const DEFAULT_EPHEMERAL_STORAGE = Size.gibibytes(2);
 
-/** Lambda's bounds, in MB / MiB. */
-const MIN_MEMORY_MB = 128;
-const MAX_MEMORY_MB = 10_240;
+/** Lambda's bounds on memory, in MB. */
+export const MIN_MEMORY_MB = 128;
+export const MAX_MEMORY_MB = 10_240;
+/** Lambda's bounds on `/tmp`, in MiB. */
 const MIN_EPHEMERAL_MIB = 512;
 const MAX_EPHEMERAL_MIB = 10_240;
 const MIB = 1024 * 1024;
