@@ -46,6 +46,7 @@ export class CalibrationRepository implements CalibrationStore {
             jobId: sample.jobId,
             tokensPerSecond: sample.tokensPerSecond,
             flopsPerToken: sample.flopsPerToken,
+            ...(sample.overheadSeconds === undefined ? {} : { overheadSeconds: sample.overheadSeconds }),
             recordedAt: sample.recordedAt,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -69,6 +70,7 @@ export class CalibrationRepository implements CalibrationStore {
     return (out.Items ?? []).map((item) => ({
       tokensPerSecond: item.tokensPerSecond as number,
       flopsPerToken: item.flopsPerToken as number,
+      ...(typeof item.overheadSeconds === 'number' ? { overheadSeconds: item.overheadSeconds } : {}),
     }));
   }
 }

@@ -47,6 +47,17 @@ describe('calibration repository (DynamoDB Local)', () => {
     expect(tokensPerSecond(await repository.recent(b))).toEqual([300, 200, 100]);
   });
 
+  it('given a run that recorded its start-up and one that did not, then each reads back as it was written', async () => {
+    const b = bucket();
+    const base = { bucket: b, tokensPerSecond: 100, flopsPerToken: 1e9 };
+    await repository.record({ ...base, jobId: 'ftjob-a', recordedAt: 1000, overheadSeconds: 9.25 });
+    await repository.record({ ...base, jobId: 'ftjob-b', recordedAt: 2000 });
+    expect(await repository.recent(b)).toEqual([
+      { tokensPerSecond: 100, flopsPerToken: 1e9 },
+      { tokensPerSecond: 100, flopsPerToken: 1e9, overheadSeconds: 9.25 },
+    ]);
+  });
+
   it('given the same job recorded twice, then it counts once', async () => {
     const b = bucket();
     const sample = {

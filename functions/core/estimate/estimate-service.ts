@@ -9,6 +9,7 @@ import {
   MODEL_CATALOG,
   type ModelShape,
 } from '#core/estimate/model-catalog.ts';
+import { attuneBackend } from '#core/estimate/plans.ts';
 import { CATALOG_ONLY, type PriceProvider } from '#core/estimate/prices.ts';
 import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import {
@@ -18,6 +19,7 @@ import {
   type Measurement,
   modelSizeClass,
 } from '#core/estimate/throughput.ts';
+import type { TrainerSite } from '#core/estimate/trainer-site.ts';
 import type { FileRecord } from '#core/files.ts';
 
 /**
@@ -35,6 +37,8 @@ export interface EstimateDeps {
   readonly spend: SpendLedger;
   /** Live on-demand prices (the AWS Price List when deployed); the catalog's table when absent. */
   readonly prices?: PriceProvider;
+  /** Where Attune's trainer runs (AWS Batch when absent); the embedded stack's runs are timed as its own. */
+  readonly trainer?: TrainerSite;
   readonly now?: () => Date;
 }
 
@@ -79,25 +83,37 @@ async function dataProfile(deps: EstimateDeps, team: string, request: EstimateRe
   return { examples, meanTokens: mean, longTokens: mean, validationTokens: validation };
 }
 
-/** Every bucket an Attune plan of this model could fall in, read once so the builder stays synchronous. */
+/**
+ * Every bucket an Attune plan of this model could fall in, read once so the builder stays synchronous; in
+ * the embedded stack, their wasm twins too. Wasm runs all ran on the one machine of the local runner,
+ * whichever instance their plan named, so a wasm bucket answers with the wasm runs of every instance type.
+ */
 async function loadMeasurements(
   store: CalibrationStore,
   parameters: number,
+  trainer: TrainerSite,
 ): Promise<(bucket: CalibrationBucket) => readonly Measurement[]> {
   const buckets: CalibrationBucket[] = [];
   for (const instance of INSTANCE_CATALOG.instances) {
     for (const method of ['supervised', 'prompt_tuning'] as const) {
-      buckets.push({
+      const bucket = {
         instanceType: instance.type,
-        backend: instance.gpu ? 'tfjs-node-gpu' : 'tfjs-node',
+        backend: attuneBackend(instance),
         method,
         modelSize: modelSizeClass(parameters),
-      });
+      };
+      buckets.push(bucket);
+      if (trainer === 'embedded') buckets.push({ ...bucket, backend: 'tfjs-wasm' });
     }
   }
   const loaded = new Map<string, readonly Measurement[]>();
   await Promise.all(buckets.map(async (b) => loaded.set(bucketKey(b), await store.recent(b))));
-  return (bucket) => loaded.get(bucketKey(bucket)) ?? [];
+  const wasmRuns = (method: CalibrationBucket['method']) =>
+    buckets
+      .filter((b) => b.method === method && b.backend === 'tfjs-wasm')
+      .flatMap((b) => loaded.get(bucketKey(b)) ?? []);
+  return (bucket) =>
+    bucket.backend === 'tfjs-wasm' ? wasmRuns(bucket.method) : (loaded.get(bucketKey(bucket)) ?? []);
 }
 
 /**
@@ -113,7 +129,7 @@ export async function createEstimate(
   const model = await resolveModel(deps, team, request.model);
   const data = await dataProfile(deps, team, request);
   const [measured, budget, livePrices] = await Promise.all([
-    loadMeasurements(deps.calibration, countParameters(model)),
+    loadMeasurements(deps.calibration, countParameters(model), deps.trainer ?? 'aws_batch'),
     budgetStatus(deps.budgets, deps.spend, team, now),
     (deps.prices ?? CATALOG_ONLY).onDemandPrices(INSTANCE_CATALOG.instances.map((i) => i.type)),
   ]);
@@ -135,5 +151,6 @@ export async function createEstimate(
     budget,
     now,
     livePrices,
+    ...(deps.trainer ? { trainer: deps.trainer } : {}),
   });
 }

@@ -27,6 +27,7 @@ import {
 import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import { estimateRun, type RunEstimate } from '#core/estimate/run-estimate.ts';
 import type { CalibrationBucket, Measurement } from '#core/estimate/throughput.ts';
+import type { TrainerSite } from '#core/estimate/trainer-site.ts';
 import { autoBatchSize, autoEpochs } from '#model/train-hyperparameters.ts';
 
 /** The largest GPU of the single-GPU instances: what "auto" batch sizes are fitted to. */
@@ -127,6 +128,8 @@ export interface EstimateInput {
   readonly now: Date;
   /** Live on-demand prices by instance type; the catalog's price for every type not in it. */
   readonly livePrices?: ReadonlyMap<string, LivePrice>;
+  /** Where Attune's trainer runs (AWS Batch when absent): what its plans' time is made of. */
+  readonly trainer?: TrainerSite;
 }
 
 type MethodEstimate = RunEstimate | HybridEstimate;
@@ -197,6 +200,7 @@ export function buildEstimate(input: EstimateInput): Estimate {
     deadlineHours: input.drivers.deadline_hours,
     measured: input.measured,
     prices: priceBook(live),
+    ...(input.trainer ? { trainer: input.trainer } : {}),
   };
   const run = (method: RunMethod) =>
     estimateRun(context, resolveRunShape(input.model, parameters, input.data, method, input.hyperparameters));

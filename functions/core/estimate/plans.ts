@@ -3,6 +3,7 @@ import { INSTANCE_CATALOG, type InstanceType } from '#core/estimate/instance-cat
 import { fitsDevice, type MemoryBreakdown, type Precision, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
 import { catalogPrice, type InstancePrice, type PriceBook } from '#core/estimate/prices.ts';
+import { BATCH_STARTUP_SECONDS, type Startup, startupFor } from '#core/estimate/startup.ts';
 import {
   ASSUMED_UTILISATION,
   type Backend,
@@ -19,8 +20,8 @@ import {
  * `beyond_attune`, priced with what it would take: bf16 mixed precision, ZeRO-3/FSDP sharding, more GPUs.
  */
 
-/** Scale-from-zero of a Batch compute environment and the image pull: small CPU images, CUDA images. */
-export const STARTUP_SECONDS = { cpu: 120, gpu: 300 } as const;
+/** Scale-from-zero of a Batch compute environment and the image pull (see startup.ts). */
+export const STARTUP_SECONDS = BATCH_STARTUP_SECONDS;
 /** Sustained S3 transfer assumed for loading the base weights and writing the artifact. */
 export const S3_BYTES_PER_SECOND = 250e6;
 /** Largest number of 8-GPU instances a beyond-Attune plan may span. */
@@ -49,6 +50,8 @@ export interface TrainingPlan {
   readonly throughput: Throughput;
   readonly compute_hours: number;
   readonly overhead_hours: number;
+  /** The fixed part of `overhead_hours` beside S3 transfers, and where it comes from (assumed or measured). */
+  readonly startup: Startup;
   readonly wall_clock_hours: number;
   /** Devices × wall-clock hours: the hardware time the run occupies, whatever its parallelism. */
   readonly device_hours: number;
@@ -111,6 +114,11 @@ export function isAttuneInstance(instance: InstanceType, method: RunShape['metho
   return instance.gpu ? instance.gpu.count === 1 : method === 'prompt_tuning';
 }
 
+/** Attune's backend on an instance of its Batch queues: the native TF.js binding its image installs. */
+export function attuneBackend(instance: InstanceType): Backend {
+  return instance.kind === 'gpu' ? 'tfjs-node-gpu' : 'tfjs-node';
+}
+
 function attuneCandidates(run: RunShape): Candidate[] {
   return INSTANCE_CATALOG.instances
     .filter((instance) => isAttuneInstance(instance, run.method))
@@ -120,7 +128,7 @@ function attuneCandidates(run: RunShape): Candidate[] {
       devices: 1,
       precision: 'fp32' as const,
       sharding: 'none' as const,
-      backend: instance.kind === 'gpu' ? ('tfjs-node-gpu' as const) : ('tfjs-node' as const),
+      backend: attuneBackend(instance),
       utilisation: instance.kind === 'gpu' ? ASSUMED_UTILISATION.gpu : ASSUMED_UTILISATION.cpu,
       runsOn: 'attune' as const,
     }));
@@ -179,19 +187,27 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
           modelSize: modelSizeClass(request.parameters),
         }
       : undefined;
+  const measured = bucket ? request.measured(bucket) : [];
   const throughput = throughputFor({
     peakTflops: fp32 ? c.instance.peak_fp32_tflops : (c.instance.peak_bf16_tflops as number),
     precisionLabel: fp32 ? 'fp32' : 'bf16',
     devices: c.devices,
     utilisation: c.utilisation,
     flopsPerToken: request.flops.value / request.tokens.value,
-    measured: bucket ? request.measured(bucket) : [],
+    measured,
     ...(bucket ? { bucket } : {}),
   });
   const computeSeconds = request.tokens.value / throughput.tokens_per_second;
   const weightBytes = (fp32 ? 4 : 2) * request.parameters;
-  const overheadSeconds =
-    STARTUP_SECONDS[c.instance.kind] + (weightBytes + request.artifactBytes) / S3_BYTES_PER_SECOND;
+  const transferSeconds = (weightBytes + request.artifactBytes) / S3_BYTES_PER_SECOND;
+  const startup = startupFor({
+    measured,
+    ...(bucket ? { bucket } : {}),
+    assumedSeconds: STARTUP_SECONDS[c.instance.kind],
+    assumedDetail: `assumed: ${STARTUP_SECONDS[c.instance.kind]} s for a Batch compute environment to scale from zero and pull the ${c.instance.kind.toUpperCase()} image, plus S3 transfers at ${S3_BYTES_PER_SECOND / 1e6} MB/s`,
+  });
+  // A measured start-up already holds the run's transfers; an assumed Batch one adds them.
+  const overheadSeconds = startup.seconds + (startup.source === 'measured' ? 0 : transferSeconds);
   const hours = (computeSeconds + overheadSeconds) / 3600;
   const price = (request.prices ?? catalogPrice)(c.instance);
   const onDemand = hours * price.on_demand_usd_per_hour * c.nodes;
@@ -211,6 +227,7 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
     throughput,
     compute_hours: computeSeconds / 3600,
     overhead_hours: overheadSeconds / 3600,
+    startup,
     wall_clock_hours: hours,
     device_hours: hours * c.devices,
     cost_usd: { on_demand: onDemand, spot: onDemand * (1 - price.assumed_spot_discount) },

@@ -14,11 +14,13 @@ import {
   trainingTokens,
 } from '#core/estimate/formulas.ts';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
+import { estimateLocalRun, type LocalRunEstimate } from '#core/estimate/local-run.ts';
 import { type MemoryBreakdown, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
 import { choosePlans, isAttuneInstance, type TrainingPlan } from '#core/estimate/plans.ts';
 import type { PriceBook } from '#core/estimate/prices.ts';
 import type { CalibrationBucket, CalibrationSample, Measurement } from '#core/estimate/throughput.ts';
+import type { TrainerSite } from '#core/estimate/trainer-site.ts';
 
 /** The estimate of one training run (a fine-tune or a prompt-tune), as `POST /v1/estimates` shows it. */
 export interface RunEstimate {
@@ -46,6 +48,11 @@ export interface RunEstimate {
   readonly inference: InferenceOverhead;
   /** What the figures do not say on their own (a much cheaper way outside Attune, a missed deadline). */
   readonly notes: readonly string[];
+  /**
+   * In the embedded stack only: how long the run takes on its local runner (TF.js wasm on this machine),
+   * beside the AWS plan's figures; null elsewhere and for runs Attune's trainer cannot do.
+   */
+  readonly local_run: LocalRunEstimate | null;
 }
 
 /** The model and data every run of an estimate shares. */
@@ -57,6 +64,8 @@ export interface RunContext {
   readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
   /** Hourly prices (live where the provider had them); the catalog's when absent. */
   readonly prices?: PriceBook;
+  /** Where Attune's trainer runs; AWS Batch when absent. The embedded stack adds `local_run`. */
+  readonly trainer?: TrainerSite;
 }
 
 /** The largest device Attune's trainer can use for this method (a single GPU, or a CPU instance's memory). */
@@ -136,17 +145,37 @@ export function estimateRun(context: RunContext, run: RunShape): RunEstimate {
     artifact,
     inference: inferenceOverhead(model, parameters, run.virtualTokens, run.method === 'supervised'),
     notes: notesFor(plans.attune, plans.beyond_attune),
+    local_run:
+      context.trainer === 'embedded'
+        ? estimateLocalRun({
+            method: run.method,
+            tokens,
+            flops,
+            plan: plans.attune,
+            measured: context.measured,
+          })
+        : null,
   };
 }
 
 /**
  * What a finished job records for calibration: the bucket of the plan it ran on, the data tokens per
- * second it measured, and the FLOPs per data token of its estimate. Null for a plan outside Attune's
- * trainer, which no Attune job runs.
+ * second it measured, the FLOPs per data token of its estimate and, when the recorder knows the run's wall
+ * time, the seconds it spent outside its training steps (the estimator's start-up term). Null for a plan
+ * outside Attune's trainer, which no Attune job runs.
  */
 export function calibrationSampleFor(
-  run: RunEstimate,
-  measured: { readonly tokensPerSecond: number; readonly jobId: string; readonly recordedAt: number },
+  run: Pick<RunEstimate, 'feasible'> & {
+    readonly plan: Pick<TrainingPlan, 'calibration_bucket'> | null;
+    readonly flops: Pick<RunEstimate['flops'], 'value'>;
+    readonly training_tokens: Pick<RunEstimate['training_tokens'], 'value'>;
+  },
+  measured: {
+    readonly tokensPerSecond: number;
+    readonly jobId: string;
+    readonly recordedAt: number;
+    readonly overheadSeconds?: number;
+  },
 ): CalibrationSample | null {
   const bucket = run.feasible ? run.plan?.calibration_bucket : null;
   if (!bucket) return null;

@@ -65,6 +65,11 @@ export function bucketKey(bucket: CalibrationBucket): string {
 export interface Measurement {
   readonly tokensPerSecond: number;
   readonly flopsPerToken: number;
+  /**
+   * Seconds of the run's wall time outside its training steps (start-up, model and data loading, artifact
+   * upload), when the recorder knew both; the estimator's start-up term is their median (see startup.ts).
+   */
+  readonly overheadSeconds?: number;
 }
 
 export interface CalibrationSample extends Measurement {
@@ -80,6 +85,10 @@ export function checkMeasurement(sample: Measurement): void {
     if (!(value > 0) || !Number.isFinite(value)) {
       throw new RangeError(`${key} must be a positive number, got ${value}`);
     }
+  }
+  const overhead = sample.overheadSeconds;
+  if (overhead !== undefined && (!(overhead >= 0) || !Number.isFinite(overhead))) {
+    throw new RangeError(`overheadSeconds must be a non-negative number, got ${overhead}`);
   }
 }
 
@@ -108,10 +117,13 @@ export class InMemoryCalibrationStore implements CalibrationStore {
   }
 
   async recent(bucket: CalibrationBucket): Promise<readonly Measurement[]> {
-    return (this.samples.get(bucketKey(bucket)) ?? []).map(({ tokensPerSecond, flopsPerToken }) => ({
-      tokensPerSecond,
-      flopsPerToken,
-    }));
+    return (this.samples.get(bucketKey(bucket)) ?? []).map(
+      ({ tokensPerSecond, flopsPerToken, overheadSeconds }) => ({
+        tokensPerSecond,
+        flopsPerToken,
+        ...(overheadSeconds === undefined ? {} : { overheadSeconds }),
+      }),
+    );
   }
 }
 
@@ -129,7 +141,7 @@ export function median(values: readonly number[]): number {
 export interface Throughput {
   /** Data tokens per second (virtual tokens and validation passes are inside the per-token cost). */
   readonly tokens_per_second: number;
-  readonly source: 'measured' | 'datasheet × assumed utilisation';
+  readonly source: 'measured' | 'datasheet × assumed utilisation' | 'assumed';
   readonly detail: string;
 }
 
@@ -146,6 +158,8 @@ export function throughputFor(options: {
   readonly flopsPerToken: number;
   readonly measured: readonly Measurement[];
   readonly bucket?: CalibrationBucket;
+  /** FLOP/s to assume instead of the datasheet (software that cannot use the device, e.g. TF.js wasm). */
+  readonly assumed?: { readonly flopsPerSecond: number; readonly source: string };
 }): Throughput {
   const runs = options.measured.length;
   if (options.bucket && runs >= MIN_CALIBRATION_RUNS) {
@@ -156,9 +170,17 @@ export function throughputFor(options: {
       detail: `median of ${runs} measured runs for ${bucketKey(options.bucket)}: ${(achieved / 1e12).toPrecision(3)} TFLOP/s achieved ÷ ${options.flopsPerToken.toExponential(3)} FLOPs per token`,
     };
   }
-  const flops = options.devices * options.peakTflops * 1e12 * options.utilisation;
   const pending =
     options.bucket && runs > 0 ? `; ${runs} of ${MIN_CALIBRATION_RUNS} calibration runs so far` : '';
+  if (options.assumed) {
+    const { flopsPerSecond, source } = options.assumed;
+    return {
+      tokens_per_second: flopsPerSecond / options.flopsPerToken,
+      source: 'assumed',
+      detail: `${(flopsPerSecond / 1e9).toPrecision(3)} GFLOP/s (${source}) ÷ ${options.flopsPerToken.toExponential(3)} FLOPs per token${pending}`,
+    };
+  }
+  const flops = options.devices * options.peakTflops * 1e12 * options.utilisation;
   return {
     tokens_per_second: flops / options.flopsPerToken,
     source: 'datasheet × assumed utilisation',

@@ -10,6 +10,7 @@ import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
 import type { PriceProvider } from '#core/estimate/prices.ts';
 import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
 import type { CalibrationStore } from '#core/estimate/throughput.ts';
+import { type TrainerSite, trainerSiteFromEnv } from '#core/estimate/trainer-site.ts';
 import { isWellFormedId } from '#core/ids.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 import { readJsonBody } from '#http/json-body.ts';
@@ -21,6 +22,8 @@ export interface EstimateRouteOptions {
   readonly spend: SpendLedger;
   /** Live on-demand prices; the catalog's table when absent. */
   readonly prices?: PriceProvider;
+  /** Where Attune's trainer runs: AWS Batch, or the embedded stack's local runner. */
+  readonly trainer?: TrainerSite;
   readonly now?: () => Date;
 }
 
@@ -29,7 +32,8 @@ export interface EstimateRouteOptions {
  * embedded stack), through the process's one set of clients; budgets from the environment, read when the
  * app is built, so a malformed `ATTUNE_TEAM_BUDGETS` fails start-up rather than a request; prices from the
  * AWS Price List where `ATTUNE_LIVE_PRICES` allows it (on in AWS, off in the embedded stack), cached for
- * the process's life.
+ * the process's life; the trainer's site from `ATTUNE_TRAINER_SITE` (by default the embedded stack's local
+ * runner wherever local endpoints are set, else AWS Batch).
  */
 export function defaultEstimateOptions(
   config: AttuneConfig,
@@ -41,6 +45,7 @@ export function defaultEstimateOptions(
     budgets: budgetsFromEnv(env),
     spend: new SpendRepository(dynamo, config.tableName),
     prices: getPriceProvider(INSTANCE_CATALOG.region, env),
+    trainer: trainerSiteFromEnv(env),
   };
 }
 
