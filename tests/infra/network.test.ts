@@ -11,8 +11,8 @@ function networkStack(props: AttuneNetworkProps = {}) {
 }
 
 /** The `com.amazonaws.<region>.<service>` suffix of an endpoint's service name. */
-function serviceOf(endpoint: { Properties: { ServiceName: unknown } }): string {
-  const name = JSON.stringify(endpoint.Properties.ServiceName);
+function serviceOf(endpoint: Record<string, unknown>): string {
+  const name = JSON.stringify((endpoint.Properties as { ServiceName: unknown }).ServiceName);
   return /\.([a-z0-9.-]+)"\]\]\}$/.exec(name)?.[1] ?? name;
 }
 
