@@ -43,6 +43,7 @@ async function main(): Promise<number> {
     store: new ObjectStore(s3, config.bucketName),
     signal: controller.signal,
     log,
+    backend,
   });
   if (outcome.status === 'interrupted') {
     log(JSON.stringify({ event: 'interrupted', step: outcome.step }));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ObjectStore } from '#aws/object-store.ts';
 import { NotFoundError } from '#core/errors.ts';
-import type { JobRecord } from '#core/jobs/job.ts';
+import type { JobRecord, MeasuredRun } from '#core/jobs/job.ts';
 import { logJobEvent } from '#core/jobs/job-lifecycle.ts';
 import { modelArtifactPrefix } from '#core/jobs/models.ts';
 import type { JobStore, ModelStore } from '#core/jobs/ports.ts';
@@ -47,6 +47,8 @@ export interface RunJobDeps {
   readonly store: ObjectStore;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
+  /** TF.js's name for the backend in use (`initBackend`'s answer), recorded with the measured throughput. */
+  readonly backend: string;
 }
 
 export type RunJobOutcome =
@@ -153,6 +155,7 @@ async function trainAndUpload(
     const recorded = await deps.jobs.recordProgress(job.team, job.id, {
       trainedTokens: result.metrics.trainedTokens,
       estimatedFinish: null,
+      ...measuredRun(result, resumeFrom?.trainedTokens ?? 0, deps.backend),
     });
     if (!recorded) {
       deps.log(
@@ -170,6 +173,21 @@ async function trainAndUpload(
   } finally {
     result.prompt?.dispose();
   }
+}
+
+/**
+ * This process's training throughput, for calibration: the steps it trained (after a resume, only those),
+ * over the seconds they took. Nothing when it trained no step (resumed at the end).
+ */
+function measuredRun(
+  result: TrainModelResult,
+  tokensBefore: number,
+  backend: string,
+): { measured?: MeasuredRun } {
+  const { tokensPerSecond } = result.metrics;
+  if (!(tokensPerSecond > 0)) return {};
+  const tokensThisRun = result.metrics.trainedTokens - tokensBefore;
+  return { measured: { tokensPerSecond, trainingSeconds: tokensThisRun / tokensPerSecond, backend } };
 }
 
 function trainingStartMessage(attempt: number, resumedAtStep: number): string {

@@ -10,9 +10,9 @@ import {
 import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { ConflictError } from '#core/errors.ts';
-import type { JobRecord } from '#core/jobs/job.ts';
+import type { ActualCost, JobRecord } from '#core/jobs/job.ts';
 import type { CheckpointRecord, JobEventRecord } from '#core/jobs/job-events.ts';
-import { isTerminal, type JobStatus, STATUS_RANK } from '#core/jobs/job-status.ts';
+import { isTerminal, type JobStatus, STATUS_RANK, TERMINAL_RANK } from '#core/jobs/job-status.ts';
 import type {
   CreateOutcome,
   IdempotencyClaim,
@@ -278,14 +278,31 @@ export class JobRepository implements JobStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: teamPk(team), sk: jobSk(id) },
-          UpdateExpression: 'SET trainedTokens = :tokens, estimatedFinish = :finish',
+          UpdateExpression: `SET trainedTokens = :tokens, estimatedFinish = :finish${progress.measured ? ', measuredRun = :measured' : ''}`,
           ConditionExpression: '#status = :running',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':tokens': progress.trainedTokens,
             ':finish': progress.estimatedFinish,
             ':running': 'running',
+            ...(progress.measured ? { ':measured': progress.measured } : {}),
           },
+        }),
+      ),
+    );
+  }
+
+  async recordActualCost(team: string, id: string, actual: ActualCost): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: teamPk(team), sk: jobSk(id) },
+          UpdateExpression: 'SET actualCost = :actual',
+          ConditionExpression:
+            'attribute_exists(pk) AND #rank = :terminal AND attribute_not_exists(actualCost)',
+          ExpressionAttributeNames: { '#rank': 'rank' },
+          ExpressionAttributeValues: { ':actual': actual, ':terminal': TERMINAL_RANK },
         }),
       ),
     );

@@ -2,8 +2,10 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -43,6 +45,39 @@ export class ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /**
+   * Deletes every object whose key starts with `prefix` (a model's artifact directory), a page of up to
+   * 1,000 keys per request; returns how many were deleted. An object S3 could not delete is an error that
+   * names it, so the caller can keep the record that points at what is left and let the client retry.
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    if (prefix === '' || !prefix.endsWith('/')) {
+      throw new RangeError(`deletePrefix needs a directory prefix ending in '/', got '${prefix}'`);
+    }
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
+      if (keys.length > 0) {
+        const out = await this.s3.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }),
+        );
+        const failed = out.Errors ?? [];
+        if (failed.length > 0) {
+          throw new Error(
+            `S3 did not delete ${failed.length} object(s) under ${prefix}, e.g. ${failed[0]?.Key}: ${failed[0]?.Message ?? failed[0]?.Code}`,
+          );
+        }
+        deleted += keys.length;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return deleted;
   }
 
   /**

@@ -14,10 +14,12 @@ import {
   TEAM_PARAMETER,
   TEAM_TAG,
 } from '#aws/batch-dispatcher.ts';
+import { CalibrationRepository } from '#aws/calibration-repository.ts';
 import { getClients } from '#aws/clients.ts';
 import { getConfig } from '#aws/config.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
+import { SpendRepository } from '#aws/spend-repository.ts';
 import { isWellFormedId } from '#core/ids.ts';
 import type { JobError } from '#core/jobs/job.ts';
 import { applyRunReport, type LifecycleDeps, type RunReport } from '#core/jobs/job-lifecycle.ts';
@@ -43,6 +45,8 @@ export interface BatchJobStateDetail {
   parameters?: Record<string, string>;
   tags?: Record<string, string>;
   container?: { exitCode?: number; reason?: string };
+  /** Every attempt that got a container, with its start and stop in epoch milliseconds. */
+  attempts?: { startedAt?: number; stoppedAt?: number }[];
 }
 
 export type BatchStateChangeEvent = EventBridgeEvent<typeof BATCH_STATE_CHANGE, BatchJobStateDetail>;
@@ -75,6 +79,20 @@ export function failureOf(detail: BatchJobStateDetail): JobError {
 const TEAM = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
+ * The wall time a finished Batch job occupied instances: the sum of its attempts (a retried spot reclaim
+ * was billed too). A job cancelled before it ran has no attempts, and cost nothing.
+ */
+export function runSecondsOf(detail: BatchJobStateDetail): number {
+  let ms = 0;
+  for (const attempt of detail.attempts ?? []) {
+    if (attempt.startedAt !== undefined && attempt.stoppedAt !== undefined) {
+      ms += Math.max(0, attempt.stoppedAt - attempt.startedAt);
+    }
+  }
+  return ms / 1000;
+}
+
+/**
  * The Attune report an event amounts to, or null when the Batch job is not an Attune job (no identity in
  * its tags or parameters). A status Batch does not document is an error, never a guess.
  */
@@ -91,6 +109,7 @@ export function reportFromBatchEvent(event: BatchStateChangeEvent): RunReport | 
     status,
     batchJobId: detail.jobId,
     ...(status === 'failed' ? { error: failureOf(detail) } : {}),
+    ...(status === 'succeeded' || status === 'failed' ? { runSeconds: runSecondsOf(detail) } : {}),
   };
 }
 
@@ -124,6 +143,8 @@ function processDeps(): LifecycleDeps {
   dependencies = {
     jobs: new JobRepository(clients.dynamo, config.tableName),
     models: new ModelRepository(clients.dynamo, config.tableName),
+    spend: new SpendRepository(clients.dynamo, config.tableName),
+    calibration: new CalibrationRepository(clients.dynamo, config.tableName),
     dispatcher: new BatchDispatcher(new BatchClient({ region: config.region }), options),
   };
   return dependencies;

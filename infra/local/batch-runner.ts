@@ -14,8 +14,10 @@ import {
  * The embedded stack's AWS Batch: one queue per Batch queue with bounded concurrency, the trainer run as a
  * child process with the container's environment contract, and Batch's "Batch Job State Change" events
  * sent to the same status handler EventBridge invokes in AWS. A child killed by a signal it was not sent
- * by the runner is treated as a lost host (a spot reclaim) and retried, as Batch's retry strategy does;
- * any other failure is final.
+ * by the runner (a SIGKILL from outside, the OOM killer) is treated as a lost host (a spot reclaim) and
+ * retried, as Batch's retry strategy retries host terminations; a non-zero exit is an application error
+ * and final. Like Batch, terminal events carry every attempt's start and stop time (measured here), from
+ * which the status handler bills the run.
  */
 
 export interface LocalBatchRunnerOptions {
@@ -39,6 +41,8 @@ interface LocalJob {
   readonly job: Pick<JobRecord, 'id' | 'team'>;
   readonly queue: QueueKind;
   attempt: number;
+  /** Start and stop (epoch ms) of each attempt that ran, as Batch's `attempts`. */
+  readonly attempts: { startedAt: number; stoppedAt?: number }[];
   child?: ChildProcess;
   stopReason?: string;
   killTimer?: NodeJS.Timeout;
@@ -78,7 +82,13 @@ export class LocalBatchRunner implements JobDispatcher {
 
   private enqueue(job: JobRecord, queue: QueueKind, batchJobId: string, first: BatchJobStatus): LocalJob {
     if (this.closed) throw new Error('the local batch runner is shut down');
-    const local: LocalJob = { batchJobId, job: { id: job.id, team: job.team }, queue, attempt: 0 };
+    const local: LocalJob = {
+      batchJobId,
+      job: { id: job.id, team: job.team },
+      queue,
+      attempt: 0,
+      attempts: [],
+    };
     this.emit(local, first);
     if (first === 'SUBMITTED') this.emit(local, 'RUNNABLE');
     this.queues[queue].push(local);
@@ -92,7 +102,7 @@ export class LocalBatchRunner implements JobDispatcher {
       const at = queue.findIndex((j) => j.batchJobId === target.batchJobId);
       if (at < 0) continue;
       const [waiting] = queue.splice(at, 1);
-      if (waiting) this.emit(waiting, 'FAILED', { statusReason: reason });
+      if (waiting) this.emit(waiting, 'FAILED', { statusReason: reason, attempts: waiting.attempts });
       return;
     }
     const local = this.running.get(target.batchJobId);
@@ -172,7 +182,10 @@ export class LocalBatchRunner implements JobDispatcher {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     local.child = child;
-    child.once('spawn', () => this.emit(local, 'RUNNING'));
+    child.once('spawn', () => {
+      local.attempts.push({ startedAt: Date.now() });
+      this.emit(local, 'RUNNING');
+    });
     child.once('error', (error) =>
       this.finish(local, null, null, `could not start the trainer: ${error.message}`),
     );
@@ -189,26 +202,29 @@ export class LocalBatchRunner implements JobDispatcher {
     this.running.delete(local.batchJobId);
     clearTimeout(local.killTimer);
     if (local.abandoned) return;
+    const last = local.attempts[local.attempts.length - 1];
+    if (last && last.stoppedAt === undefined) last.stoppedAt = Date.now();
+    const attempts = local.attempts.map((a) => ({ ...a }));
     const container = {
       ...(code === null ? {} : { exitCode: code }),
       ...(signal ? { reason: `killed by ${signal}` } : {}),
     };
     if (local.stopReason !== undefined) {
-      this.emit(local, 'FAILED', { statusReason: local.stopReason, container });
+      this.emit(local, 'FAILED', { statusReason: local.stopReason, container, attempts });
     } else if (startError) {
-      this.emit(local, 'FAILED', { statusReason: startError });
+      this.emit(local, 'FAILED', { statusReason: startError, attempts });
     } else if (code === 0) {
-      this.emit(local, 'SUCCEEDED', { container });
+      this.emit(local, 'SUCCEEDED', { container, attempts });
     } else if (
       signal !== null &&
       local.attempt < (this.options.maxAttempts ?? MAX_ATTEMPTS) &&
       !this.closed
     ) {
-      this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON });
+      this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON, attempts });
       this.queues[local.queue].unshift(local);
     } else {
       const statusReason = signal !== null ? LOST_HOST_REASON : 'Essential container in task exited';
-      this.emit(local, 'FAILED', { statusReason, container });
+      this.emit(local, 'FAILED', { statusReason, container, attempts });
     }
     this.pump(local.queue);
   }

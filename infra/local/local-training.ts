@@ -18,14 +18,19 @@ export async function startLocalTraining(environment: Record<string, string>): P
   const { getClients } = await import('#aws/clients.ts');
   const { JobRepository } = await import('#aws/job-repository.ts');
   const { ModelRepository } = await import('#aws/model-repository.ts');
+  const { SpendRepository } = await import('#aws/spend-repository.ts');
+  const { CalibrationRepository } = await import('#aws/calibration-repository.ts');
   const config = getConfig();
   const { dynamo } = getClients(config);
   const jobs = new JobRepository(dynamo, config.tableName);
   const models = new ModelRepository(dynamo, config.tableName);
+  const spend = new SpendRepository(dynamo, config.tableName);
+  const calibration = new CalibrationRepository(dynamo, config.tableName);
   const runner: LocalBatchRunner = new LocalBatchRunner({
     command: [process.execPath, '--import', 'tsx', TRAINER_ENTRY],
     env: { ...environment, ATTUNE_BASE_MODELS_ROOT: REPO_ROOT },
-    onEvent: (event) => handleBatchStatusEvent({ jobs, models, dispatcher: runner }, event),
+    onEvent: (event) =>
+      handleBatchStatusEvent({ jobs, models, spend, calibration, dispatcher: runner }, event),
     onEventError: (error, event) =>
       console.error(
         JSON.stringify({

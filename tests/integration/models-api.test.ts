@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OpenAIModel } from '#core/jobs/models.ts';
+import { newId } from '#core/ids.ts';
+import { checkpointPrefix, modelArtifactPrefix, type OpenAIModel } from '#core/jobs/models.ts';
 import { errorOf } from '#tests/integration/http-harness.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
+import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
 const h = createJobsHarness();
 afterEach(() => h.cleanup());
@@ -18,6 +20,17 @@ async function listIds(auth: Auth): Promise<string[]> {
 
 const del = (auth: Auth, id: string) =>
   h.app.request(`/v1/models/${id}`, { method: 'DELETE', headers: auth });
+
+/** The job id at the end of a tuned model's name (`…:<id without ftjob->`). */
+const jobOf = (model: string) => `ftjob-${model.slice(model.lastIndexOf(':') + 1)}`;
+
+/** Puts a trained artifact where the model's job left it, and returns the keys written. */
+async function artifactOf(team: string, model: string): Promise<string[]> {
+  const prefix = modelArtifactPrefix(team, jobOf(model));
+  const keys = [`${prefix}config.json`, `${prefix}model.safetensors`, `${prefix}training_record.json`];
+  for (const key of keys) await h.deps.objects.put(key, '{}');
+  return keys;
+}
 
 describe('GET /v1/models', () => {
   it('Given a new team, then it sees the built-in base model and nothing else', async () => {
@@ -102,6 +115,40 @@ describe('DELETE /v1/models/{id}', () => {
     const res = await del(auth, ft);
     expect(res.status).toBe(409);
     expect((await errorOf(res)).message).toContain(pt);
+  });
+
+  it("Given a model with its artifact in the bucket, when deleted, then every object under its prefix is gone and the job's checkpoints and other models stay", async () => {
+    const { team, auth } = await h.team();
+    const doomed = await h.model(team, 'ft');
+    const kept = await h.model(team, 'pt');
+    await artifactOf(team, doomed);
+    const keptKeys = await artifactOf(team, kept);
+    const checkpoint = `${checkpointPrefix(team, jobOf(doomed))}latest.json`;
+    await h.deps.objects.put(checkpoint, '{}');
+    expect((await del(auth, doomed)).status).toBe(200);
+    const { objects } = await h.written(team);
+    expect(objects.sort()).toEqual([...keptKeys, checkpoint].sort());
+  });
+
+  it('Given an ft: model an unfinished job is tuning, when deleted, then 409 naming the job, and model and artifact stay', async () => {
+    const { team, auth } = await h.team();
+    const ft = await h.model(team, 'ft');
+    const keys = await artifactOf(team, ft);
+    const id = newId('ftjob');
+    await h.stores.jobs.create(
+      jobRecord({
+        team,
+        id,
+        model: ft,
+        status: 'running',
+        outputModel: `pt:attune-tiny:${team}::${id.slice(6)}`,
+      }),
+    );
+    const res = await del(auth, ft);
+    expect(res.status).toBe(409);
+    expect(await errorOf(res)).toMatchObject({ code: 'model_in_use', message: expect.stringContaining(id) });
+    expect(await listIds(auth)).toContain(ft);
+    expect((await h.written(team)).objects.sort()).toEqual(keys.sort());
   });
 
   it("Given another team's model, when deleted, then 404 and the owner keeps it", async () => {

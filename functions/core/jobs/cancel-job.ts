@@ -1,13 +1,17 @@
 import { ConflictError, NotFoundError } from '#core/errors.ts';
+import type { SpendLedger } from '#core/estimate/budget.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
 import { logJobEvent } from '#core/jobs/job-lifecycle.ts';
+import { settleJob } from '#core/jobs/job-settlement.ts';
 import type { JobStatus } from '#core/jobs/job-status.ts';
 import type { JobStore } from '#core/jobs/ports.ts';
 
 export interface CancelJobDeps {
   readonly jobs: JobStore;
   readonly dispatcher: JobDispatcher;
+  /** Where a job cancelled before it had a run gets its estimate back. */
+  readonly spend?: SpendLedger;
   readonly now?: () => number;
 }
 
@@ -36,7 +40,8 @@ async function stopRun(deps: CancelJobDeps, job: JobRecord, status: JobStatus): 
 /**
  * `POST /v1/fine_tuning/jobs/{id}/cancel`. The record is marked cancelled first (a conditional write, so
  * a job that finished meanwhile is a 409), then the run is stopped. Cancelling a cancelled job asks Batch
- * to stop it again and answers the job, so a retry after a failed stop finishes the work.
+ * to stop it again and answers the job, so a retry after a failed stop finishes the work. A job with a run
+ * is settled when its run's end is reported; one that never had a run is settled here, at zero cost.
  */
 export async function cancelJob(deps: CancelJobDeps, team: string, id: string): Promise<JobRecord> {
   const job = await deps.jobs.get(team, id);
@@ -54,6 +59,9 @@ export async function cancelJob(deps: CancelJobDeps, team: string, id: string): 
   if (!current) throw jobNotFound(id);
   if (!outcome.applied && current.status !== 'cancelled') throw alreadyFinished(current);
   if (outcome.applied) await logJobEvent(deps, current, 'info', 'The job was cancelled');
+  if (outcome.applied && !current.batchJobId) {
+    await settleJob({ jobs: deps.jobs, ...(deps.spend ? { spend: deps.spend } : {}) }, current, 0);
+  }
   await stopRun(deps, current, job.status);
   return current;
 }

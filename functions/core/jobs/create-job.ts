@@ -6,11 +6,12 @@ import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
 import type { RunEstimate } from '#core/estimate/run-estimate.ts';
 import type { FileRecord } from '#core/files.ts';
 import { isWellFormedId, newId } from '#core/ids.ts';
-import { type JobDispatcher, planDispatch } from '#core/jobs/dispatch.ts';
+import { type DispatchPlan, type JobDispatcher, planDispatch } from '#core/jobs/dispatch.ts';
 import type { JobEstimate, JobRecord } from '#core/jobs/job.ts';
 import { logJobEvent } from '#core/jobs/job-lifecycle.ts';
 import { resolveJobModel } from '#core/jobs/job-model.ts';
 import type { CreateJobRequest } from '#core/jobs/job-request.ts';
+import { settleJob } from '#core/jobs/job-settlement.ts';
 import { formatTunedModelName, modelIdOfJob } from '#core/jobs/model-names.ts';
 import type { JobStore, ModelStore } from '#core/jobs/ports.ts';
 
@@ -67,6 +68,8 @@ function compactEstimate(run: RunEstimate, pricesAsOf: string): JobEstimate {
     cost_usd: run.cost_usd ?? { on_demand: 0, spot: 0 },
     throughput_source: run.plan?.throughput.source ?? 'none',
     prices_as_of: pricesAsOf,
+    on_demand_usd_per_hour: run.plan?.price.on_demand_usd_per_hour ?? 0,
+    calibration_bucket: run.feasible ? (run.plan?.calibration_bucket ?? null) : null,
   };
 }
 
@@ -158,23 +161,47 @@ export async function createJob(
     : undefined;
   const outcome = await deps.jobs.create(job, claim);
   if (!outcome.created) return outcome.job;
-  const cost = job.estimate?.cost_usd.on_demand ?? 0;
-  await deps.estimates.spend.add(team, budgetMonth(new Date(now)), cost);
-  await logJobEvent(deps, job, 'info', `Created fine-tuning job: ${id}`, {
-    queue: plan.queue,
-    reason: plan.reason,
-  });
+  return dispatchCreated(deps, job, plan, now);
+}
+
+/**
+ * Charges the estimate to the team's month, logs the creation and submits the run. Any failure on the way
+ * (DynamoDB, Batch) fails the job with the reason and settles it at zero cost, rather than leaving it in
+ * `validating_files` with nothing to move it on. A process that dies in this window leaves the job there
+ * with no Batch job id: the embedded stack's runner dispatches such jobs when it resumes, and
+ * `failInterruptedDispatch` fails them in AWS once no dispatch can still be under way.
+ */
+async function dispatchCreated(
+  deps: CreateJobDeps,
+  job: JobRecord,
+  plan: DispatchPlan,
+  now: number,
+): Promise<JobRecord> {
+  const { team, id } = job;
+  let charged = false;
   let batchJobId: string;
   try {
+    await deps.estimates.spend.add(team, budgetMonth(new Date(now)), job.estimate?.cost_usd.on_demand ?? 0);
+    charged = true;
+    await logJobEvent(deps, job, 'info', `Created fine-tuning job: ${id}`, {
+      queue: plan.queue,
+      reason: plan.reason,
+    });
     ({ batchJobId } = await deps.dispatcher.submit(job, plan));
   } catch (error) {
     const message = `The job could not be dispatched: ${(error as Error).message}`;
-    await deps.jobs.transition(team, id, 'failed', {
+    const failed = await deps.jobs.transition(team, id, 'failed', {
       error: { code: 'dispatch_failed', message, param: null },
       finishedAt: Math.floor(Date.now() / 1000),
       estimatedFinish: null,
     });
-    await deps.estimates.spend.add(team, budgetMonth(new Date(now)), -cost);
+    if (failed.applied && failed.job) {
+      await settleJob(
+        { jobs: deps.jobs, ...(charged ? { spend: deps.estimates.spend } : {}) },
+        failed.job,
+        0,
+      );
+    }
     throw error;
   }
   const queued = await deps.jobs.transition(team, id, 'queued', { batchJobId });
@@ -187,4 +214,48 @@ export async function createJob(
     );
   }
   return current;
+}
+
+/**
+ * Longer than any create request can take (API Gateway gives up at 30 s, the Lambda's timeout is under
+ * it): a job still in `validating_files` without a Batch job id after this was never dispatched.
+ */
+export const DISPATCH_DEADLINE_SECONDS = 300;
+
+/**
+ * Fails a job whose create request died between storing it and dispatching it (a Lambda timeout or crash:
+ * nothing else would ever move it), with an error that says so and the estimate refunded. Called when
+ * jobs are read, so a team never watches a job that cannot start. Other jobs are returned as they are.
+ */
+export async function failInterruptedDispatch(
+  deps: Pick<CreateJobDeps, 'jobs' | 'now'> & { readonly spend?: CreateJobDeps['estimates']['spend'] },
+  job: JobRecord,
+): Promise<JobRecord> {
+  const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
+  if (
+    job.status !== 'validating_files' ||
+    job.batchJobId ||
+    now - job.createdAt < DISPATCH_DEADLINE_SECONDS
+  ) {
+    return job;
+  }
+  const failed = await deps.jobs.transition(job.team, job.id, 'failed', {
+    error: {
+      code: 'dispatch_interrupted',
+      message: `The job was stored but never dispatched: the request that created it ended before it reached the job queue. Create it again.`,
+      param: null,
+    },
+    finishedAt: now,
+    estimatedFinish: null,
+  });
+  const current = failed.job ?? job;
+  if (!failed.applied) return current;
+  await logJobEvent(
+    deps,
+    current,
+    'error',
+    `The job failed: ${current.error?.message ?? 'never dispatched'}`,
+  );
+  await settleJob({ jobs: deps.jobs, ...(deps.spend ? { spend: deps.spend } : {}) }, current, 0);
+  return (await deps.jobs.get(job.team, job.id)) ?? current;
 }

@@ -1,7 +1,10 @@
+import type { SpendLedger } from '#core/estimate/budget.ts';
+import type { CalibrationStore } from '#core/estimate/throughput.ts';
 import { sortableId } from '#core/ids.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import type { JobError, JobRecord } from '#core/jobs/job.ts';
 import type { JobEventLevel } from '#core/jobs/job-events.ts';
+import { settleJob } from '#core/jobs/job-settlement.ts';
 import { isTerminal, type JobStatus } from '#core/jobs/job-status.ts';
 import { modelArtifactPrefix } from '#core/jobs/models.ts';
 import type { JobStore, ModelStore, TransitionChanges, TransitionOutcome } from '#core/jobs/ports.ts';
@@ -9,13 +12,18 @@ import type { JobStore, ModelStore, TransitionChanges, TransitionOutcome } from 
 /**
  * What happens when a run reports a status (AWS Batch's state changes, the local runner's, the trainer's):
  * one conditional transition, an event when it moved the job, the model registered when it succeeded, and
- * a run that starts after its job was cancelled is stopped again. Safe to apply twice or out of order.
+ * a run that starts after its job was cancelled is stopped again, and a finished run settles its job
+ * (actual cost, spend ledger, calibration; see job-settlement.ts). Safe to apply twice or out of order.
  */
 
 export interface LifecycleDeps {
   readonly jobs: JobStore;
   readonly models: ModelStore;
   readonly dispatcher: JobDispatcher;
+  /** The team's month is corrected from estimated to actual cost here, when a ledger is kept. */
+  readonly spend?: SpendLedger;
+  /** Succeeded runs' measured throughput goes here, when calibration is kept. */
+  readonly calibration?: CalibrationStore;
   readonly now?: () => number;
 }
 
@@ -25,6 +33,8 @@ export interface RunReport {
   readonly status: JobStatus;
   readonly batchJobId?: string;
   readonly error?: JobError;
+  /** With a terminal status: the wall time all the run's attempts occupied an instance (0 if none ran). */
+  readonly runSeconds?: number;
 }
 
 const MESSAGES: Record<JobStatus, string> = {
@@ -105,6 +115,10 @@ export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Pr
   }
   // Registering is idempotent, so a redelivered success repairs a registration that failed the first time.
   if (job.status === 'succeeded' && report.status === 'succeeded') await registerJobModel(deps, job);
+  // The run's end settles the job whatever ended it first (a cancel, a success): the run time is known now.
+  if (isTerminal(job.status) && isTerminal(report.status) && report.runSeconds !== undefined) {
+    await settleJob(deps, job, report.runSeconds);
+  }
   const batchJobId = report.batchJobId ?? job.batchJobId;
   const startedAfterCancel =
     !outcome.applied &&

@@ -1,3 +1,4 @@
+import type { CalibrationBucket } from '#core/estimate/throughput.ts';
 import type { JobStatus } from '#core/jobs/job-status.ts';
 import type { Hyperparameters } from '#model/train-hyperparameters.ts';
 
@@ -35,6 +36,32 @@ export interface JobEstimate {
   readonly cost_usd: { readonly on_demand: number; readonly spot: number };
   readonly throughput_source: string;
   readonly prices_as_of: string;
+  /** The instance's on-demand price the estimate used: what the actual cost is billed at. */
+  readonly on_demand_usd_per_hour?: number;
+  /** Where the run's measured throughput is recorded (null for a plan Attune's trainer cannot run). */
+  readonly calibration_bucket?: CalibrationBucket | null;
+}
+
+/**
+ * What the trainer measured in the attempt that finished the job: data tokens per second of its training
+ * steps (validation, loading and uploading excluded, as the estimator's compute time excludes them), the
+ * seconds those steps took, and the TF.js backend they ran on (`wasm`, `tensorflow`).
+ */
+export interface MeasuredRun {
+  readonly tokensPerSecond: number;
+  readonly trainingSeconds: number;
+  readonly backend: string;
+}
+
+/**
+ * What a finished job cost: the wall time its run attempts occupied an instance (AWS Batch's attempts, or
+ * the local runner's measured the same way), billed at the on-demand price of the instance its estimate
+ * chose. Recorded once, when the job reaches a terminal status.
+ */
+export interface ActualCost {
+  readonly wall_seconds: number;
+  readonly usd_per_hour: number;
+  readonly cost_usd: number;
 }
 
 export interface JobRecord {
@@ -64,9 +91,17 @@ export interface JobRecord {
   readonly queue: QueueKind | null;
   /** Why the job runs on that queue (a prompt tune sent to a GPU says why). */
   readonly queueReason: string | null;
+  /** Set by the trainer when it succeeds; absent before (and on records older than this field). */
+  readonly measuredRun?: MeasuredRun | null;
+  /** Set once the job is finished and its run time is known. */
+  readonly actualCost?: ActualCost | null;
 }
 
-/** OpenAI's `fine_tuning.job`, plus Attune's `estimate`, `batch_job_id` and `queue`. */
+/**
+ * OpenAI's `fine_tuning.job`, plus Attune's `estimate` (the cost it was accepted under), `actual_cost_usd`
+ * and `actual_wall_seconds` (once finished: the run's wall time billed at the estimate's instance price),
+ * `measured_throughput` (once succeeded), `batch_job_id` and `queue`.
+ */
 export interface OpenAIJob {
   id: string;
   object: 'fine_tuning.job';
@@ -91,6 +126,9 @@ export interface OpenAIJob {
     | { type: 'supervised'; supervised: { hyperparameters: Hyperparameters } }
     | { type: 'prompt_tuning'; prompt_tuning: { hyperparameters: Hyperparameters } };
   estimate: JobEstimate | null;
+  actual_cost_usd: number | null;
+  actual_wall_seconds: number | null;
+  measured_throughput: { tokens_per_second: number; training_seconds: number; backend: string } | null;
   batch_job_id: string | null;
   queue: { kind: QueueKind; reason: string | null } | null;
 }
@@ -124,6 +162,15 @@ export function toOpenAIJob(job: JobRecord): OpenAIJob {
     user_provided_suffix: job.suffix,
     method: openAIMethod(job.method),
     estimate: job.estimate,
+    actual_cost_usd: job.actualCost?.cost_usd ?? null,
+    actual_wall_seconds: job.actualCost?.wall_seconds ?? null,
+    measured_throughput: job.measuredRun
+      ? {
+          tokens_per_second: job.measuredRun.tokensPerSecond,
+          training_seconds: job.measuredRun.trainingSeconds,
+          backend: job.measuredRun.backend,
+        }
+      : null,
     batch_job_id: job.batchJobId,
     queue: job.queue ? { kind: job.queue, reason: job.queueReason } : null,
   };

@@ -1,4 +1,4 @@
-import type { JobError, JobRecord, QueueKind } from '#core/jobs/job.ts';
+import type { ActualCost, JobError, JobRecord, MeasuredRun, QueueKind } from '#core/jobs/job.ts';
 import type { CheckpointRecord, JobEventRecord } from '#core/jobs/job-events.ts';
 import type { JobStatus } from '#core/jobs/job-status.ts';
 import type { ModelRecord } from '#core/jobs/models.ts';
@@ -36,6 +36,8 @@ export interface JobProgress {
   readonly trainedTokens: number;
   /** Unix seconds. */
   readonly estimatedFinish: number | null;
+  /** The trainer's measurement, reported with its last progress once the artifact is uploaded. */
+  readonly measured?: MeasuredRun;
 }
 
 export interface TransitionOutcome {
@@ -66,6 +68,14 @@ export interface JobStore {
    * is running, so a late report cannot touch a finished job; false when it was not running.
    */
   recordProgress(team: string, id: string, progress: JobProgress): Promise<boolean>;
+  /**
+   * Records what a finished job cost. Written once, and only on a job in a terminal status: true for the
+   * write that recorded it, false when it was already recorded (a redelivered event) or the job is not
+   * finished, so whoever gets true settles the spend ledger and the calibration exactly once.
+   */
+  recordActualCost(team: string, id: string, actual: ActualCost): Promise<boolean>;
+  /** Every team's unfinished jobs, oldest first. */
+  listActive(): Promise<JobRecord[]>;
   addEvent(team: string, event: JobEventRecord): Promise<void>;
   /** Newest first; up to `limit + 1`. */
   listEvents(team: string, jobId: string, page: PageRequest): Promise<JobEventRecord[]>;

@@ -6,7 +6,7 @@ import { ModelRepository } from '#aws/model-repository.ts';
 import { HttpError, ValidationError } from '#core/errors.ts';
 import { isWellFormedId } from '#core/ids.ts';
 import { cancelJob, jobNotFound } from '#core/jobs/cancel-job.ts';
-import { createJob } from '#core/jobs/create-job.ts';
+import { createJob, failInterruptedDispatch } from '#core/jobs/create-job.ts';
 import { toOpenAIJob } from '#core/jobs/job.ts';
 import { toOpenAICheckpoint, toOpenAIJobEvent } from '#core/jobs/job-events.ts';
 import { CreateJobBodySchema, MetadataSchema, toCreateJobRequest } from '#core/jobs/job-request.ts';
@@ -101,6 +101,7 @@ export function fineTuningJobRoutes(
 ): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const { jobs, models } = options;
+  const settlement = { jobs, spend: options.estimates.spend };
   const getFile = async (team: string, id: string) =>
     isWellFormedId(id, 'file') ? deps.files.get(team, id) : undefined;
 
@@ -123,21 +124,22 @@ export function fineTuningJobRoutes(
     const page = pageOf(query, 'ftjob');
     const metadata = metadataFilterOf(query);
     const records = await jobs.list(c.var.team, metadata ? { ...page, metadata } : page);
-    return c.json(toListPage(records.map(toOpenAIJob), page.limit));
+    const current = await Promise.all(records.map((job) => failInterruptedDispatch(settlement, job)));
+    return c.json(toListPage(current.map(toOpenAIJob), page.limit));
   });
 
   routes.get('/fine_tuning/jobs/:id', async (c) => {
     const id = requireJobId(c.req.param('id'));
     const job = await jobs.get(c.var.team, id);
     if (!job) throw jobNotFound(id);
-    return c.json(toOpenAIJob(job));
+    return c.json(toOpenAIJob(await failInterruptedDispatch(settlement, job)));
   });
 
   routes.post('/fine_tuning/jobs/:id/cancel', async (c) => {
     const id = requireJobId(c.req.param('id'));
     const dispatcher = deps.dispatcher;
     if (!dispatcher) throw noTrainingBackend();
-    return c.json(toOpenAIJob(await cancelJob({ jobs, dispatcher }, c.var.team, id)));
+    return c.json(toOpenAIJob(await cancelJob({ ...settlement, dispatcher }, c.var.team, id)));
   });
 
   routes.get('/fine_tuning/jobs/:id/events', async (c) => {

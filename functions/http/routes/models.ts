@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { getClients } from '#aws/clients.ts';
 import type { AttuneConfig } from '#aws/config.ts';
+import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ConflictError, HttpError, NotFoundError } from '#core/errors.ts';
 import { parseTunedModelName } from '#core/jobs/model-names.ts';
@@ -11,11 +12,36 @@ import {
   type ModelRecord,
   tunedModelObject,
 } from '#core/jobs/models.ts';
-import type { ModelStore } from '#core/jobs/ports.ts';
+import type { JobStore, ModelStore } from '#core/jobs/ports.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 
 export function defaultModelStore(config: AttuneConfig): ModelStore {
   return new ModelRepository(getClients(config).dynamo, config.tableName);
+}
+
+/** What DELETE also reads: the unfinished jobs, so a model a job is training over is not pulled from under it. */
+export function defaultModelJobs(config: AttuneConfig): Pick<JobStore, 'listActive'> {
+  return new JobRepository(getClients(config).dynamo, config.tableName);
+}
+
+/**
+ * Why a tuned model cannot be deleted yet: the team's `pt:` prompts that attach to it (inference would
+ * lose their model) and its unfinished jobs that tune it (the trainer reads it when it starts or resumes).
+ * Attune refuses rather than cascades: deleting a team's prompts as a side effect would lose work it
+ * did not ask to lose, and the 409 names every dependant so it can delete them first.
+ */
+async function dependantsOf(
+  models: ModelStore,
+  jobs: Pick<JobStore, 'listActive'>,
+  record: ModelRecord,
+): Promise<string | null> {
+  const prompts = (await models.list(record.team)).filter((m) => m.attachesTo === record.id);
+  const training = (await jobs.listActive()).filter((j) => j.team === record.team && j.model === record.id);
+  const parts = [
+    ...(prompts.length > 0 ? [`tuned prompts attached to it (${prompts.map((m) => m.id).join(', ')})`] : []),
+    ...(training.length > 0 ? [`unfinished jobs tuning it (${training.map((j) => j.id).join(', ')})`] : []),
+  ];
+  return parts.length > 0 ? parts.join(' and ') : null;
 }
 
 function modelNotFound(id: string): NotFoundError {
@@ -38,12 +64,14 @@ async function teamModel(models: ModelStore, team: string, id: string): Promise<
 
 /**
  * OpenAI's models API: the built-in base models for every team, and the team's own `ft:` and `pt:` models.
- * Deleting a tuned model removes it from the API (its job still names it); its artifact stays in the
- * bucket under the job's prefix.
+ * Deleting a tuned model deletes its artifact (every object under its prefix in the bucket), then its
+ * record; its job still names it. The objects go first, so a failure part-way leaves the record to retry
+ * the delete with, never an artifact nothing points at.
  */
 export function modelRoutes(
   deps: AppDeps,
   models: ModelStore = defaultModelStore(deps.config),
+  jobs: Pick<JobStore, 'listActive'> = defaultModelJobs(deps.config),
 ): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
@@ -71,13 +99,14 @@ export function modelRoutes(
       });
     }
     const record = await teamModel(models, c.var.team, id);
-    const dependants = (await models.list(c.var.team)).filter((m) => m.attachesTo === record.id);
-    if (dependants.length > 0) {
-      throw new ConflictError(
-        `The model '${id}' has tuned prompts attached to it (${dependants.map((m) => m.id).join(', ')}); delete them first.`,
-        { param: 'model', code: 'model_in_use' },
-      );
+    const dependants = await dependantsOf(models, jobs, record);
+    if (dependants) {
+      throw new ConflictError(`The model '${id}' has ${dependants}; delete or finish them first.`, {
+        param: 'model',
+        code: 'model_in_use',
+      });
     }
+    await deps.objects.deletePrefix(record.artifactPrefix);
     await models.delete(c.var.team, id);
     return c.json({ id, object: 'model' as const, deleted: true });
   });

@@ -17,7 +17,33 @@ describe('reportFromBatchEvent', () => {
       jobId: JOB_ID,
       status,
       batchJobId: 'batch-1',
+      // A finished run says how long it occupied an instance: no attempts here, so nothing.
+      ...(status === 'succeeded' ? { runSeconds: 0 } : {}),
     });
+  });
+
+  it('Given a finished run with attempts, then its run seconds are the sum of the attempts', () => {
+    const report = reportFromBatchEvent(
+      batchEvent({
+        status: 'SUCCEEDED',
+        attempts: [
+          { startedAt: 1_000_000, stoppedAt: 1_600_000 },
+          { startedAt: 2_000_000, stoppedAt: 2_030_500 },
+        ],
+      }),
+    );
+    expect(report?.runSeconds).toBe(630.5);
+  });
+
+  it('Given a FAILED job cancelled before any attempt, then it ran zero seconds', () => {
+    expect(
+      reportFromBatchEvent(batchEvent({ status: 'FAILED', statusReason: 'cancelled' }))?.runSeconds,
+    ).toBe(0);
+  });
+
+  it('Given a RUNNING event, then no run seconds are reported yet', () => {
+    const report = reportFromBatchEvent(batchEvent({ status: 'RUNNING', attempts: [{ startedAt: 1 }] }));
+    expect(report).not.toHaveProperty('runSeconds');
   });
 
   it('Given FAILED, then the report carries the error with the reason and exit code', () => {

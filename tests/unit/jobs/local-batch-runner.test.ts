@@ -101,6 +101,22 @@ describe('LocalBatchRunner', () => {
     expect(events[4]?.detail.statusReason).toBe(LOST_HOST_REASON);
   });
 
+  it('Given a run retried after a lost host, then SUCCEEDED carries both attempts with their start and stop, as Batch does', async () => {
+    const { runner, events } = runnerFor(
+      "if (process.env.AWS_BATCH_JOB_ATTEMPT === '1') process.kill(process.pid, 'SIGKILL'); else setTimeout(() => process.exit(0), 100)",
+    );
+    const before = Date.now();
+    await runner.submit(job(), plan);
+    await runner.idle();
+    const attempts = events.find((e) => e.detail.status === 'SUCCEEDED')?.detail.attempts ?? [];
+    expect(attempts).toHaveLength(2);
+    for (const a of attempts) {
+      expect(a.startedAt).toBeGreaterThanOrEqual(before);
+      expect(a.stoppedAt).toBeGreaterThanOrEqual(a.startedAt ?? Number.NaN);
+    }
+    expect((attempts[1]?.stoppedAt ?? 0) - (attempts[1]?.startedAt ?? 0)).toBeGreaterThanOrEqual(100);
+  });
+
   it('Given a trainer lost on every attempt, then FAILED as a lost host after three attempts', async () => {
     const { runner, events, statuses } = runnerFor("process.kill(process.pid, 'SIGKILL')");
     await runner.submit(job(), plan);

@@ -1,0 +1,85 @@
+import { budgetMonth, type SpendLedger } from '#core/estimate/budget.ts';
+import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
+import type { Backend, CalibrationSample, CalibrationStore } from '#core/estimate/throughput.ts';
+import type { ActualCost, JobRecord } from '#core/jobs/job.ts';
+import type { JobStore } from '#core/jobs/ports.ts';
+
+/**
+ * What happens once a job is finished and its run time is known: its actual cost is recorded on the job
+ * (once), the team's spend ledger is corrected from the estimate it was charged at creation to that actual
+ * cost, and a succeeded job's measured throughput is recorded for calibration, so the estimator's median
+ * replaces the datasheet once a bucket has enough runs. The one conditional write decides who settles,
+ * so a redelivered event settles nothing twice.
+ */
+
+export interface SettlementDeps {
+  readonly jobs: Pick<JobStore, 'recordActualCost'>;
+  /** Absent where no ledger is kept (then only the job records its cost). */
+  readonly spend?: SpendLedger;
+  /** Absent where no calibration is kept. */
+  readonly calibration?: CalibrationStore;
+}
+
+/** The hourly price a job is billed at: the one its estimate used, else the catalog's for that instance. */
+export function hourlyPriceOf(job: Pick<JobRecord, 'estimate'>): number {
+  const estimate = job.estimate;
+  if (!estimate) return 0;
+  if (estimate.on_demand_usd_per_hour !== undefined) return estimate.on_demand_usd_per_hour;
+  return (
+    INSTANCE_CATALOG.instances.find((i) => i.type === estimate.instance_type)?.on_demand_usd_per_hour ?? 0
+  );
+}
+
+/** The actual cost of `wallSeconds` of run time at the job's hourly price. */
+export function actualCostOf(job: Pick<JobRecord, 'estimate'>, wallSeconds: number): ActualCost {
+  if (!(wallSeconds >= 0) || !Number.isFinite(wallSeconds)) {
+    throw new RangeError(`a run's wall time must be a non-negative number of seconds, got ${wallSeconds}`);
+  }
+  const usdPerHour = hourlyPriceOf(job);
+  return { wall_seconds: wallSeconds, usd_per_hour: usdPerHour, cost_usd: (wallSeconds / 3600) * usdPerHour };
+}
+
+/**
+ * TF.js's name for the backend the trainer ran on, as a calibration bucket's backend. `tensorflow` is the
+ * native binding the image of the bucket's queue installs (tfjs-node, or tfjs-node-gpu on the GPU queue),
+ * so it keeps the bucket's own; `wasm` (the embedded stack) is a bucket of its own, so that a laptop's speed
+ * never passes for an instance's.
+ */
+function bucketBackend(measured: string, planned: Backend): Backend {
+  return measured === 'wasm' ? 'tfjs-wasm' : planned;
+}
+
+/**
+ * The calibration sample of a succeeded job, or null when it measured nothing or ran no Attune plan. The
+ * same figures `calibrationSampleFor` takes from a full estimate (the plan's bucket, FLOPs per data token),
+ * read from the part of the estimate the job keeps, with the backend the trainer actually used.
+ */
+export function calibrationSampleOfJob(job: JobRecord): CalibrationSample | null {
+  const estimate = job.estimate;
+  const measured = job.measuredRun;
+  const bucket = estimate?.calibration_bucket;
+  if (!estimate || !bucket || !measured || job.status !== 'succeeded') return null;
+  if (!(measured.tokensPerSecond > 0) || !(estimate.training_tokens > 0)) return null;
+  return {
+    bucket: { ...bucket, backend: bucketBackend(measured.backend, bucket.backend) },
+    flopsPerToken: estimate.flops / estimate.training_tokens,
+    tokensPerSecond: measured.tokensPerSecond,
+    jobId: job.id,
+    recordedAt: (job.finishedAt ?? job.createdAt) * 1000,
+  };
+}
+
+/**
+ * Settles a finished job whose run took `wallSeconds` (zero when it never ran). Does nothing for a job
+ * that is not finished or was settled before.
+ */
+export async function settleJob(deps: SettlementDeps, job: JobRecord, wallSeconds: number): Promise<boolean> {
+  const actual = actualCostOf(job, wallSeconds);
+  if (!(await deps.jobs.recordActualCost(job.team, job.id, actual))) return false;
+  const charged = job.estimate?.cost_usd.on_demand ?? 0;
+  // The correction goes to the month the estimate was charged to, whenever the job finishes.
+  await deps.spend?.add(job.team, budgetMonth(new Date(job.createdAt * 1000)), actual.cost_usd - charged);
+  const sample = deps.calibration ? calibrationSampleOfJob(job) : null;
+  if (sample) await deps.calibration?.record(sample);
+  return true;
+}
