@@ -88,17 +88,19 @@ describe('Inference context parameters', () => {
 });
 
 describe('Inference context in the app', () => {
+  // Bundling skipped: these tests read the constructs the app builds, not the packages.
+  const app = createAttuneApp({
+    context: {
+      ...cdkJsonContext(),
+      'aws:cdk:bundling-stacks': [],
+      [CONTEXT_KEYS.inferenceMemoryMb]: '5120',
+      [CONTEXT_KEYS.inferenceReservedConcurrency]: '6',
+      [CONTEXT_KEYS.inferenceProvisionedConcurrency]: '2',
+    },
+  });
+  const stack = app.node.findChild('Attune-dev') as AttuneStack;
+
   it('Given inference context, when the app is built, then the inference function and its alias carry it', () => {
-    const app = createAttuneApp({
-      context: {
-        ...cdkJsonContext(),
-        'aws:cdk:bundling-stacks': [],
-        [CONTEXT_KEYS.inferenceMemoryMb]: '5120',
-        [CONTEXT_KEYS.inferenceReservedConcurrency]: '6',
-        [CONTEXT_KEYS.inferenceProvisionedConcurrency]: '2',
-      },
-    });
-    const stack = app.node.findChild('Attune-dev') as AttuneStack;
     const fn = stack.inference.handler.node.defaultChild as CfnFunction;
     const alias = stack.inference.alias?.node.defaultChild as CfnAlias;
 
@@ -107,5 +109,10 @@ describe('Inference context in the app', () => {
       reserved: 6,
     });
     expect(stack.resolve(alias.provisionedConcurrencyConfig)).toEqual({ provisionedConcurrentExecutions: 2 });
+  });
+
+  it('Given the app, when built, then the completion routes sit on the same HTTP API as the $default route', () => {
+    expect(stack.inference.routes).toHaveLength(2);
+    for (const route of stack.inference.routes) expect(route.httpApi).toBe(stack.api.httpApi);
   });
 });
