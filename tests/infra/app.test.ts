@@ -73,6 +73,63 @@ describe('Attune app stack', () => {
     expect(retentions.length).toBeGreaterThanOrEqual(6);
     expect(new Set(retentions)).toEqual(new Set([30]));
   });
+
+  /** The parts of a template resource these tests read. */
+  interface TemplateResource {
+    readonly Type: string;
+    readonly Properties: {
+      readonly Environment?: { readonly Variables?: Record<string, unknown> };
+      readonly Role?: { readonly 'Fn::GetAtt': [string, string] };
+      readonly Roles?: unknown;
+      readonly PolicyDocument?: { readonly Statement: { Action: string | string[]; Resource: unknown }[] };
+    };
+  }
+
+  /** The API Lambda's environment and the statements of its role's policies. */
+  function apiFunction() {
+    const resources = Object.values(stack.template.Resources as Record<string, TemplateResource>);
+    const fn = resources.find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'attune-api',
+    );
+    const roleId = fn?.Properties.Role?.['Fn::GetAtt'][0] ?? 'missing';
+    const statements = resources
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(roleId))
+      .flatMap((r) => r.Properties.PolicyDocument?.Statement ?? []);
+    return { variables: fn?.Properties.Environment?.Variables ?? {}, statements };
+  }
+
+  it('Given the stack, then the API Lambda gets both training queues and job definitions as the dispatcher reads them', () => {
+    const { variables } = apiFunction();
+    expect(variables).toMatchObject({
+      ATTUNE_GPU_JOB_QUEUE: { 'Fn::GetAtt': [expect.stringMatching(/^TrainingGpuQueue/), 'JobQueueArn'] },
+      ATTUNE_CPU_JOB_QUEUE: { 'Fn::GetAtt': [expect.stringMatching(/^TrainingCpuQueue/), 'JobQueueArn'] },
+      ATTUNE_GPU_JOB_DEFINITION: { Ref: expect.stringMatching(/^TrainingGpuJobDefinition/) },
+      ATTUNE_CPU_JOB_DEFINITION: { Ref: expect.stringMatching(/^TrainingCpuJobDefinition/) },
+    });
+  });
+
+  it('Given the stack, then the API Lambda may submit to those queues and definitions only, and cancel or terminate jobs', () => {
+    const { variables, statements } = apiFunction();
+    const batch = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('batch:')));
+    const submit = batch.find((s) => s.Action === 'batch:SubmitJob');
+    expect(submit?.Resource).toEqual(
+      expect.arrayContaining([
+        variables.ATTUNE_GPU_JOB_QUEUE,
+        variables.ATTUNE_CPU_JOB_QUEUE,
+        variables.ATTUNE_GPU_JOB_DEFINITION,
+        variables.ATTUNE_CPU_JOB_DEFINITION,
+      ]),
+    );
+    expect(submit?.Resource).toHaveLength(4);
+    expect(batch.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'batch:CancelJob',
+      'batch:SubmitJob',
+      'batch:TagResource',
+      'batch:TerminateJob',
+    ]);
+  });
 });
 
 describe('Attune context parameters', () => {
