@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '#core/errors.ts';
 import { matMulKernelConfigs } from '#model/kernels/mat-mul.ts';
+import { nativeMatMulKernelConfigs } from '#model/kernels/native-mat-mul.ts';
 import { unsortedSegmentSumConfig } from '#model/kernels/unsorted-segment-sum.ts';
+import { loadNativeBlas, type NativeBlas, type NativeBlasOutcome } from '#model/native/native-blas.ts';
 
 /**
  * Chooses where the model computes. The GPU and CPU container images ship `@tensorflow/tfjs-node-gpu` /
@@ -20,12 +22,15 @@ const WASM_BINARY = 'tfjs-backend-wasm-simd.wasm';
 export interface InitBackendOptions {
   /** Where progress lines go; defaults to stderr so stdout stays clean for CLI output. */
   log?: (message: string) => void;
-  /** Environment to read `ATTUNE_TFJS_WASM_DIR` from (tests pass their own). */
+  /**
+   * Environment to read `ATTUNE_TFJS_WASM_DIR` and the native matmul settings from (`ATTUNE_NATIVE_BLAS=off`
+   * keeps the pure wasm kernels; see native/native-blas.ts). Tests pass their own.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
 let chosen: Promise<string> | undefined;
-let kernelsRegistered = false;
+let nativeOutcome: NativeBlasOutcome | undefined;
 
 function defaultLog(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -57,14 +62,30 @@ export function resolveWasmDir(env: NodeJS.ProcessEnv = process.env): string {
   );
 }
 
-/** Installs the wasm kernel fixes (once: the replacements wrap the stock kernels they displace). */
-export function registerWasmKernels(): void {
-  if (kernelsRegistered) return;
-  for (const config of [...matMulKernelConfigs(), unsortedSegmentSumConfig]) {
+/**
+ * Installs the wasm kernel fixes; with `native`, the matmul kernels run on the native OpenBLAS sgemm
+ * (falling back to the pure wasm ones for what it does not cover). Calling it again swaps the matmul
+ * implementation (the benchmark measures both in one process).
+ */
+export function registerWasmKernels(native?: NativeBlas): void {
+  const pure = matMulKernelConfigs();
+  const configs = [...(native ? nativeMatMulKernelConfigs(native, pure) : pure), unsortedSegmentSumConfig];
+  for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  kernelsRegistered = true;
+  // No setup to re-run on a swap: the replacements share the stock kernels' setup, done when wasm started.
+}
+
+/** What {@link initBackend} found for the native matmul (undefined before it ran or on tfjs-node). */
+export function nativeBlasOutcome(): NativeBlasOutcome | undefined {
+  return nativeOutcome;
+}
+
+function describeMatMul(outcome: NativeBlasOutcome): string {
+  if (!outcome.ok) return `matmul: pure wasm (native OpenBLAS sgemm not used: ${outcome.reason})`;
+  const core = outcome.native.description.match(/DYNAMIC_ARCH\s+\S+\s+(\S+)/)?.[1];
+  return `matmul: native OpenBLAS sgemm (${outcome.native.threads} threads${core ? `, ${core} kernels` : ''})`;
 }
 
 async function tryNative(log: (message: string) => void): Promise<string | undefined> {
@@ -105,10 +126,11 @@ async function choose(options: InitBackendOptions): Promise<string> {
   if (native) return native;
   const dir = resolveWasmDir(options.env);
   setWasmPaths(`${dir}${path.sep}`);
-  registerWasmKernels();
+  nativeOutcome = await loadNativeBlas({ env: options.env ?? process.env });
+  registerWasmKernels(nativeOutcome.ok ? nativeOutcome.native.blas : undefined);
   if (!(await startWasm(dir))) throw new ConfigError(`the TF.js wasm backend failed to start from ${dir}`);
   await tf.ready();
-  log(`attune: TF.js backend "wasm" (binaries in ${dir})`);
+  log(`attune: TF.js backend "wasm" (binaries in ${dir}); ${describeMatMul(nativeOutcome)}`);
   return 'wasm';
 }
 

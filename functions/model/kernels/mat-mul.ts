@@ -124,11 +124,18 @@ function makeFusedMatMul(originals: Map<string, KernelConfig>): KernelFunc {
   };
 }
 
-/** Kernel configs that replace the stock wasm `BatchMatMul` and `_FusedMatMul`, keeping their setup. */
+/** The stock configs, captured before any replacement is registered (they are what the wrappers call). */
+let stockConfigs: Map<string, KernelConfig> | undefined;
+
+/**
+ * Kernel configs that replace the stock wasm `BatchMatMul` and `_FusedMatMul`, keeping their setup.
+ * Safe to call again after registering them: the stock kernels are captured on the first call.
+ */
 export function matMulKernelConfigs(): KernelConfig[] {
-  const originals = new Map<string, KernelConfig>(
+  stockConfigs ??= new Map<string, KernelConfig>(
     [BatchMatMul, _FusedMatMul, Transpose, Reshape, Slice, Concat].map((name) => [name, stock(name)]),
   );
+  const originals = stockConfigs;
   const batch = originals.get(BatchMatMul) as KernelConfig;
   const fused = originals.get(_FusedMatMul) as KernelConfig;
   return [
