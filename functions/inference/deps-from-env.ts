@@ -3,9 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { AliasRepository } from '#aws/alias-repository.ts';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { ArtifactDownloader } from '#aws/artifact-downloader.ts';
 import { getClients } from '#aws/clients.ts';
+import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
 import { getConfig } from '#aws/config.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
@@ -79,6 +81,8 @@ export function inferenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Infe
   });
   const service = new CompletionService({
     models: new ModelRepository(clients.dynamo, config.tableName),
+    aliases: new AliasRepository(clients.dynamo, config.tableName),
+    recorder: new CompletionLogRepository(clients.dynamo, config.tableName),
     artifacts,
     random: Math.random,
     now: () => Math.floor(Date.now() / 1000),
