@@ -135,16 +135,33 @@ describe('Inference Lambda package', () => {
   }, 120_000);
 });
 
+/** The bundle's `handler`, imported once by file URL as the Lambda runtime imports an ES module. */
+let loaded: Promise<Handler> | undefined;
+function bundledHandler(): Promise<Handler> {
+  loaded ??= import(pathToFileURL(bundle.file).href).then((module: { handler: Handler }) => module.handler);
+  return loaded;
+}
+
+/** A JSON request to a completion route, authenticated with the test team's key. */
+function completionEvent(path: string, body: unknown): APIGatewayProxyEventV2 {
+  return httpApiEvent('POST', path, {
+    routeKey: `POST ${path}`,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
 describe('Inference Lambda bundle', () => {
   it('Given the bundle loaded as Lambda loads it, when API Gateway sends POST /v1/completions for attune-tiny, then 200 with a text_completion', async () => {
-    const module = (await import(pathToFileURL(bundle.file).href)) as { handler: Handler };
-    const event = httpApiEvent('POST', '/v1/completions', {
-      routeKey: 'POST /v1/completions',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'attune-tiny', prompt: 'The people of', max_tokens: 4, temperature: 0 }),
+    const handler = await bundledHandler();
+    const event = completionEvent('/v1/completions', {
+      model: 'attune-tiny',
+      prompt: 'The people of',
+      max_tokens: 4,
+      temperature: 0,
     });
 
-    const response = await module.handler(event, lambdaContext('attune-inference'));
+    const response = await handler(event, lambdaContext('attune-inference'));
 
     expect(response.statusCode, response.body).toBe(200);
     const completion = JSON.parse(response.body ?? '') as {
@@ -158,5 +175,38 @@ describe('Inference Lambda bundle', () => {
     expect(completion.choices[0]?.text.length).toBeGreaterThan(0);
     expect(completion.usage.completion_tokens).toBeGreaterThan(0);
     expect(completion.usage.completion_tokens).toBeLessThanOrEqual(4);
+  }, 180_000);
+
+  it('Given the bundle, when API Gateway sends POST /v1/chat/completions, then 200 with an assistant message', async () => {
+    const handler = await bundledHandler();
+    const event = completionEvent('/v1/chat/completions', {
+      model: 'attune-tiny',
+      messages: [{ role: 'user', content: 'Say something about the Union.' }],
+      max_tokens: 4,
+      temperature: 0,
+    });
+
+    const response = await handler(event, lambdaContext('attune-inference'));
+
+    expect(response.statusCode, response.body).toBe(200);
+    const completion = JSON.parse(response.body ?? '') as {
+      object: string;
+      choices: { message: { role: string; content: string } }[];
+    };
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.choices[0]?.message.role).toBe('assistant');
+  }, 180_000);
+
+  it('Given the bundle, when a request carries no key, then 401 before any model is touched', async () => {
+    const handler = await bundledHandler();
+    const event = httpApiEvent('POST', '/v1/completions', {
+      routeKey: 'POST /v1/completions',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'attune-tiny', prompt: 'x', max_tokens: 1 }),
+    });
+
+    const response = await handler(event, lambdaContext('attune-inference'));
+
+    expect(response.statusCode).toBe(401);
   }, 180_000);
 });
