@@ -38,8 +38,9 @@ export const LIVE_ALIAS_NAME = 'live';
  * The default memory, in MB. TF.js's wasm backend holds every tensor in one wasm32 heap (at most 4 GiB)
  * and computes on one thread, so memory is sized for the models, not for vCPUs: 3008 MB holds GPT-2 small
  * (≈0.5 GB of fp32 weights) with its load-time copy and a 1.5 GiB in-memory artifact cache, and brings
- * ≈1.7 vCPUs (one for the single-threaded compute, the rest for JSON, I/O and GC). It is also the largest
- * size accounts still under Lambda's lower new-account memory quota can create.
+ * ≈1.7 vCPUs (one for the single-threaded compute, the rest for JSON, I/O and GC). More memory buys CPU
+ * the single wasm thread cannot use and heap it cannot address; and new AWS accounts start with reduced
+ * Lambda memory quotas, so a modest default is the one most likely to deploy anywhere.
  */
 export const DEFAULT_INFERENCE_MEMORY_MB = 3008;
 
