@@ -4,7 +4,7 @@ import { sortableId } from '#core/ids.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import type { JobError, JobRecord } from '#core/jobs/job.ts';
 import type { JobEventLevel } from '#core/jobs/job-events.ts';
-import { settleJob } from '#core/jobs/job-settlement.ts';
+import { actualCostOf, settleJob, settleRecordedCost } from '#core/jobs/job-settlement.ts';
 import { isTerminal, type JobStatus } from '#core/jobs/job-status.ts';
 import { modelArtifactPrefix } from '#core/jobs/models.ts';
 import type { JobStore, ModelStore, TransitionChanges, TransitionOutcome } from '#core/jobs/ports.ts';
@@ -95,10 +95,15 @@ export async function registerJobModel(deps: Pick<LifecycleDeps, 'models'>, job:
 
 /** Moves a job as a run reported, and does what that status entails. */
 export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Promise<TransitionOutcome> {
+  // A finished run's cost is written with its terminal status, so no reader sees the one without the other.
+  const settles = isTerminal(report.status) && report.runSeconds !== undefined;
+  const before = settles ? await deps.jobs.get(report.team, report.jobId) : undefined;
+  const actualCost = before ? actualCostOf(before, report.runSeconds ?? 0) : undefined;
   const changes: TransitionChanges = {
     ...(report.batchJobId ? { batchJobId: report.batchJobId } : {}),
     ...(report.error ? { error: report.error } : {}),
     ...(isTerminal(report.status) ? { finishedAt: nowSeconds(deps), estimatedFinish: null } : {}),
+    ...(actualCost && !isTerminal(before?.status ?? 'queued') ? { actualCost } : {}),
   };
   const outcome = await deps.jobs.transition(report.team, report.jobId, report.status, changes);
   const job = outcome.job;
@@ -116,8 +121,10 @@ export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Pr
   // Registering is idempotent, so a redelivered success repairs a registration that failed the first time.
   if (job.status === 'succeeded' && report.status === 'succeeded') await registerJobModel(deps, job);
   // The run's end settles the job whatever ended it first (a cancel, a success): the run time is known now.
-  if (isTerminal(job.status) && isTerminal(report.status) && report.runSeconds !== undefined) {
-    await settleJob(deps, job, report.runSeconds);
+  if (settles && outcome.applied && changes.actualCost) {
+    await settleRecordedCost(deps, job, changes.actualCost);
+  } else if (settles && isTerminal(job.status)) {
+    await settleJob(deps, job, report.runSeconds ?? 0);
   }
   const batchJobId = report.batchJobId ?? job.batchJobId;
   const startedAfterCancel =

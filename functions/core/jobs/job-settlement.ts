@@ -70,16 +70,28 @@ export function calibrationSampleOfJob(job: JobRecord): CalibrationSample | null
 }
 
 /**
+ * The rest of a settlement, for whoever recorded the job's actual cost (the terminal transition itself, or
+ * `recordActualCost`): the ledger's correction and the calibration sample.
+ */
+export async function settleRecordedCost(
+  deps: Omit<SettlementDeps, 'jobs'>,
+  job: JobRecord,
+  actual: ActualCost,
+): Promise<void> {
+  const charged = job.estimate?.cost_usd.on_demand ?? 0;
+  // The correction goes to the month the estimate was charged to, whenever the job finishes.
+  await deps.spend?.add(job.team, budgetMonth(new Date(job.createdAt * 1000)), actual.cost_usd - charged);
+  const sample = deps.calibration ? calibrationSampleOfJob(job) : null;
+  if (sample) await deps.calibration?.record(sample);
+}
+
+/**
  * Settles a finished job whose run took `wallSeconds` (zero when it never ran). Does nothing for a job
  * that is not finished or was settled before.
  */
 export async function settleJob(deps: SettlementDeps, job: JobRecord, wallSeconds: number): Promise<boolean> {
   const actual = actualCostOf(job, wallSeconds);
   if (!(await deps.jobs.recordActualCost(job.team, job.id, actual))) return false;
-  const charged = job.estimate?.cost_usd.on_demand ?? 0;
-  // The correction goes to the month the estimate was charged to, whenever the job finishes.
-  await deps.spend?.add(job.team, budgetMonth(new Date(job.createdAt * 1000)), actual.cost_usd - charged);
-  const sample = deps.calibration ? calibrationSampleOfJob(job) : null;
-  if (sample) await deps.calibration?.record(sample);
+  await settleRecordedCost(deps, job, actual);
   return true;
 }

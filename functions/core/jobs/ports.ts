@@ -30,6 +30,8 @@ export interface TransitionChanges {
   readonly batchJobId?: string;
   readonly queue?: QueueKind;
   readonly queueReason?: string;
+  /** With a terminal status: what the run cost, so the job never shows finished without it. */
+  readonly actualCost?: ActualCost;
 }
 
 export interface JobProgress {
