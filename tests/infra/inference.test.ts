@@ -7,6 +7,7 @@ import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { parseInferenceEnv } from '#inference/deps-from-env.ts';
 import {
   AttuneInference,
   type AttuneInferenceProps,
@@ -74,6 +75,19 @@ describe('AttuneInference function', () => {
           POWERTOOLS_SERVICE_NAME: 'attune-inference',
         },
       },
+    });
+  });
+
+  it('Given the environment the construct sets, when the handler parses it, then it reads the package root, cache dir and bound', () => {
+    const { template } = synth({ artifactCacheBytes: 987_654_321 });
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+    const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+    const literals = Object.fromEntries(Object.entries(variables).filter(([, v]) => typeof v === 'string'));
+
+    expect(parseInferenceEnv(literals as NodeJS.ProcessEnv)).toEqual({
+      baseModelsRoot: '/var/task',
+      artifactCacheDir: '/tmp/attune-artifacts',
+      artifactCacheBytes: 987_654_321,
     });
   });
 
