@@ -47,6 +47,7 @@ export class CalibrationRepository implements CalibrationStore {
             tokensPerSecond: sample.tokensPerSecond,
             flopsPerToken: sample.flopsPerToken,
             ...(sample.overheadSeconds === undefined ? {} : { overheadSeconds: sample.overheadSeconds }),
+            ...(sample.trainingSeconds === undefined ? {} : { trainingSeconds: sample.trainingSeconds }),
             recordedAt: sample.recordedAt,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -71,6 +72,7 @@ export class CalibrationRepository implements CalibrationStore {
       tokensPerSecond: item.tokensPerSecond as number,
       flopsPerToken: item.flopsPerToken as number,
       ...(typeof item.overheadSeconds === 'number' ? { overheadSeconds: item.overheadSeconds } : {}),
+      ...(typeof item.trainingSeconds === 'number' ? { trainingSeconds: item.trainingSeconds } : {}),
     }));
   }
 }

@@ -50,11 +50,17 @@ describe('calibration repository (DynamoDB Local)', () => {
   it('given a run that recorded its start-up and one that did not, then each reads back as it was written', async () => {
     const b = bucket();
     const base = { bucket: b, tokensPerSecond: 100, flopsPerToken: 1e9 };
-    await repository.record({ ...base, jobId: 'ftjob-a', recordedAt: 1000, overheadSeconds: 9.25 });
+    await repository.record({
+      ...base,
+      jobId: 'ftjob-a',
+      recordedAt: 1000,
+      overheadSeconds: 9.25,
+      trainingSeconds: 31.5,
+    });
     await repository.record({ ...base, jobId: 'ftjob-b', recordedAt: 2000 });
     expect(await repository.recent(b)).toEqual([
       { tokensPerSecond: 100, flopsPerToken: 1e9 },
-      { tokensPerSecond: 100, flopsPerToken: 1e9, overheadSeconds: 9.25 },
+      { tokensPerSecond: 100, flopsPerToken: 1e9, overheadSeconds: 9.25, trainingSeconds: 31.5 },
     ]);
   });
 

@@ -1,5 +1,6 @@
 import type { Quantity, RunMethod } from '#core/estimate/formulas.ts';
 import type { TrainingPlan } from '#core/estimate/plans.ts';
+import { fittedRunTime } from '#core/estimate/run-time-fit.ts';
 import {
   ASSUMED_WASM_FLOPS,
   EMBEDDED_STARTUP_SECONDS,
@@ -41,28 +42,38 @@ export interface LocalRunRequest {
   readonly measured: (bucket: CalibrationBucket) => readonly Measurement[];
 }
 
-/** The local runner's time for an Attune plan: assumed wasm speed and start-up until calibration replaces them. */
+/**
+ * The local runner's time for an Attune plan: a least-squares fit of measured runs' wall times (fixed part +
+ * FLOPs ÷ speed) where there is one; else the medians of measured runs; else the assumed wasm speed and
+ * start-up.
+ */
 export function estimateLocalRun(request: LocalRunRequest): LocalRunEstimate | null {
   const planned = request.plan?.runs_on === 'attune' ? request.plan.calibration_bucket : null;
   if (!planned) return null;
   const bucket: CalibrationBucket = { ...planned, backend: 'tfjs-wasm' };
   const measured = request.measured(bucket);
-  const throughput = throughputFor({
-    peakTflops: 0,
-    precisionLabel: 'fp32',
-    devices: 1,
-    utilisation: 1,
-    flopsPerToken: request.flops.value / request.tokens.value,
-    measured,
-    bucket,
-    assumed: { flopsPerSecond: ASSUMED_WASM_FLOPS[request.method], source: WASM_FLOPS_SOURCE },
-  });
-  const startup = startupFor({
-    measured,
-    bucket,
-    assumedSeconds: EMBEDDED_STARTUP_SECONDS,
-    assumedDetail: `assumed: ${EMBEDDED_STARTUP_SECONDS} s for the local runner to start the trainer process, load the model and data, and write the artifact`,
-  });
+  const flopsPerToken = request.flops.value / request.tokens.value;
+  const fitted = fittedRunTime({ measured, bucket, flopsPerToken });
+  const throughput =
+    fitted?.throughput ??
+    throughputFor({
+      peakTflops: 0,
+      precisionLabel: 'fp32',
+      devices: 1,
+      utilisation: 1,
+      flopsPerToken,
+      measured,
+      bucket,
+      assumed: { flopsPerSecond: ASSUMED_WASM_FLOPS[request.method], source: WASM_FLOPS_SOURCE },
+    });
+  const startup =
+    fitted?.startup ??
+    startupFor({
+      measured,
+      bucket,
+      assumedSeconds: EMBEDDED_STARTUP_SECONDS,
+      assumedDetail: `assumed: ${EMBEDDED_STARTUP_SECONDS} s for the local runner to start the trainer process, load the model and data, and write the artifact`,
+    });
   const computeSeconds = request.tokens.value / throughput.tokens_per_second;
   const wall = computeSeconds + startup.seconds;
   return {

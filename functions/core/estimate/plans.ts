@@ -3,6 +3,7 @@ import { INSTANCE_CATALOG, type InstanceType } from '#core/estimate/instance-cat
 import { fitsDevice, type MemoryBreakdown, type Precision, trainingMemory } from '#core/estimate/memory.ts';
 import type { ModelShape } from '#core/estimate/model-catalog.ts';
 import { catalogPrice, type InstancePrice, type PriceBook } from '#core/estimate/prices.ts';
+import { fittedRunTime } from '#core/estimate/run-time-fit.ts';
 import { BATCH_STARTUP_SECONDS, type Startup, startupFor } from '#core/estimate/startup.ts';
 import {
   ASSUMED_UTILISATION,
@@ -188,24 +189,30 @@ function evaluate(request: PlanRequest, c: Candidate): TrainingPlan | null {
         }
       : undefined;
   const measured = bucket ? request.measured(bucket) : [];
-  const throughput = throughputFor({
-    peakTflops: fp32 ? c.instance.peak_fp32_tflops : (c.instance.peak_bf16_tflops as number),
-    precisionLabel: fp32 ? 'fp32' : 'bf16',
-    devices: c.devices,
-    utilisation: c.utilisation,
-    flopsPerToken: request.flops.value / request.tokens.value,
-    measured,
-    ...(bucket ? { bucket } : {}),
-  });
+  const flopsPerToken = request.flops.value / request.tokens.value;
+  const fitted = bucket ? fittedRunTime({ measured, bucket, flopsPerToken }) : null;
+  const throughput =
+    fitted?.throughput ??
+    throughputFor({
+      peakTflops: fp32 ? c.instance.peak_fp32_tflops : (c.instance.peak_bf16_tflops as number),
+      precisionLabel: fp32 ? 'fp32' : 'bf16',
+      devices: c.devices,
+      utilisation: c.utilisation,
+      flopsPerToken,
+      measured,
+      ...(bucket ? { bucket } : {}),
+    });
   const computeSeconds = request.tokens.value / throughput.tokens_per_second;
   const weightBytes = (fp32 ? 4 : 2) * request.parameters;
   const transferSeconds = (weightBytes + request.artifactBytes) / S3_BYTES_PER_SECOND;
-  const startup = startupFor({
-    measured,
-    ...(bucket ? { bucket } : {}),
-    assumedSeconds: STARTUP_SECONDS[c.instance.kind],
-    assumedDetail: `assumed: ${STARTUP_SECONDS[c.instance.kind]} s for a Batch compute environment to scale from zero and pull the ${c.instance.kind.toUpperCase()} image, plus S3 transfers at ${S3_BYTES_PER_SECOND / 1e6} MB/s`,
-  });
+  const startup =
+    fitted?.startup ??
+    startupFor({
+      measured,
+      ...(bucket ? { bucket } : {}),
+      assumedSeconds: STARTUP_SECONDS[c.instance.kind],
+      assumedDetail: `assumed: ${STARTUP_SECONDS[c.instance.kind]} s for a Batch compute environment to scale from zero and pull the ${c.instance.kind.toUpperCase()} image, plus S3 transfers at ${S3_BYTES_PER_SECOND / 1e6} MB/s`,
+    });
   // A measured start-up already holds the run's transfers; an assumed Batch one adds them.
   const overheadSeconds = startup.seconds + (startup.source === 'measured' ? 0 : transferSeconds);
   const hours = (computeSeconds + overheadSeconds) / 3600;

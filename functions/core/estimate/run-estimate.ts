@@ -161,7 +161,8 @@ export function estimateRun(context: RunContext, run: RunShape): RunEstimate {
 /**
  * What a finished job records for calibration: the bucket of the plan it ran on, the data tokens per
  * second it measured, the FLOPs per data token of its estimate and, when the recorder knows the run's wall
- * time, the seconds it spent outside its training steps (the estimator's start-up term). Null for a plan
+ * time, the seconds of its training steps and the seconds outside them (from which the estimator fits its
+ * fixed start-up term and its speed, see run-time-fit.ts). Null for a plan
  * outside Attune's trainer, which no Attune job runs.
  */
 export function calibrationSampleFor(
@@ -175,6 +176,7 @@ export function calibrationSampleFor(
     readonly jobId: string;
     readonly recordedAt: number;
     readonly overheadSeconds?: number;
+    readonly trainingSeconds?: number;
   },
 ): CalibrationSample | null {
   const bucket = run.feasible ? run.plan?.calibration_bucket : null;

@@ -70,6 +70,8 @@ export interface Measurement {
    * upload), when the recorder knew both; the estimator's start-up term is their median (see startup.ts).
    */
   readonly overheadSeconds?: number;
+  /** Seconds the run's training steps took; with `overheadSeconds`, its wall time (see run-time-fit.ts). */
+  readonly trainingSeconds?: number;
 }
 
 export interface CalibrationSample extends Measurement {
@@ -89,6 +91,10 @@ export function checkMeasurement(sample: Measurement): void {
   const overhead = sample.overheadSeconds;
   if (overhead !== undefined && (!(overhead >= 0) || !Number.isFinite(overhead))) {
     throw new RangeError(`overheadSeconds must be a non-negative number, got ${overhead}`);
+  }
+  const training = sample.trainingSeconds;
+  if (training !== undefined && (!(training > 0) || !Number.isFinite(training))) {
+    throw new RangeError(`trainingSeconds must be a positive number, got ${training}`);
   }
 }
 
@@ -118,10 +124,11 @@ export class InMemoryCalibrationStore implements CalibrationStore {
 
   async recent(bucket: CalibrationBucket): Promise<readonly Measurement[]> {
     return (this.samples.get(bucketKey(bucket)) ?? []).map(
-      ({ tokensPerSecond, flopsPerToken, overheadSeconds }) => ({
+      ({ tokensPerSecond, flopsPerToken, overheadSeconds, trainingSeconds }) => ({
         tokensPerSecond,
         flopsPerToken,
         ...(overheadSeconds === undefined ? {} : { overheadSeconds }),
+        ...(trainingSeconds === undefined ? {} : { trainingSeconds }),
       }),
     );
   }

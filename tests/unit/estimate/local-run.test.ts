@@ -59,6 +59,21 @@ describe('the local run of the embedded stack', () => {
     expect(local?.wall_clock_seconds).toBeCloseTo(511, 6);
   });
 
+  it('given three runs of different sizes with their timings, then the fitted start-up and speed are used', () => {
+    const timed = (flops: number): Measurement => {
+      const trainingSeconds = flops / 2e9 + 2;
+      return {
+        tokensPerSecond: flops / 1e7 / trainingSeconds,
+        flopsPerToken: 1e7,
+        trainingSeconds,
+        overheadSeconds: 6,
+      };
+    };
+    const local = estimateLocalRun(request([timed(2e10), timed(1e11), timed(4e11)]));
+    expect(local?.startup.detail).toContain('least-squares fit');
+    expect(local?.wall_clock_seconds).toBeCloseTo(8 + 1e12 / 2e9, 4);
+  });
+
   it('given a plan beyond Attune or none, then there is no local run', () => {
     expect(estimateLocalRun({ ...request([]), plan: null })).toBeNull();
     expect(
