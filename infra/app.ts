@@ -26,6 +26,8 @@ import { AttuneStack } from './stack.ts';
  * - `attune:cpuInstanceTypes` — the instance types of the small-instance (prompt-tuning) queue, x86-64
  *   without GPUs. Default c7i.large, c7i.xlarge, c7i.2xlarge, m7i.xlarge.
  * - `attune:cpuMaxVcpus` — the most vCPUs the small-instance compute environment runs at once. Default 32.
+ * - `attune:trainingAzs` — how many Availability Zones the training VPC spans, 1 or 2. Each AZ adds six
+ *   interface endpoints (about $44 a month); two give Spot more GPU capacity pools. Default 2.
  * - `attune:inferenceMemoryMb` — the inference Lambda's memory in MB (128 to 10240). Default 3008.
  * - `attune:inferenceReservedConcurrency` — concurrent executions reserved for (and capping) the inference
  *   Lambda, at least 1. Default none (it shares the account's unreserved concurrency).
@@ -41,6 +43,7 @@ export const CONTEXT_KEYS = {
   gpuMaxVcpus: 'attune:gpuMaxVcpus',
   cpuInstanceTypes: 'attune:cpuInstanceTypes',
   cpuMaxVcpus: 'attune:cpuMaxVcpus',
+  trainingAzs: 'attune:trainingAzs',
   inferenceMemoryMb: 'attune:inferenceMemoryMb',
   inferenceReservedConcurrency: 'attune:inferenceReservedConcurrency',
   inferenceProvisionedConcurrency: 'attune:inferenceProvisionedConcurrency',
@@ -55,6 +58,7 @@ export interface AttuneContext {
   readonly gpuMaxVcpus?: number;
   readonly cpuInstanceTypes?: string[];
   readonly cpuMaxVcpus?: number;
+  readonly trainingAzs?: number;
   readonly inferenceMemoryMb?: number;
   readonly inferenceReservedConcurrency?: number;
   readonly inferenceProvisionedConcurrency?: number;
@@ -94,6 +98,7 @@ export function readAttuneContext(app: App): AttuneContext {
     gpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.gpuMaxVcpus),
     cpuInstanceTypes: optionalList(app, CONTEXT_KEYS.cpuInstanceTypes),
     cpuMaxVcpus: optionalInteger(app, CONTEXT_KEYS.cpuMaxVcpus),
+    trainingAzs: optionalInteger(app, CONTEXT_KEYS.trainingAzs),
     ...readInferenceContext(app),
   };
 }
@@ -188,6 +193,7 @@ export function createAttuneApp(props: AppProps = {}): App {
       cpuInstanceTypes: context.cpuInstanceTypes,
       cpuMaxVcpus: context.cpuMaxVcpus,
     },
+    trainingAzs: context.trainingAzs,
     inference: {
       memorySize: context.inferenceMemoryMb,
       reservedConcurrency: context.inferenceReservedConcurrency,

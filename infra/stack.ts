@@ -30,6 +30,11 @@ export interface AttuneStackProps extends StackProps {
     'gpuInstanceTypes' | 'gpuMaxVcpus' | 'cpuInstanceTypes' | 'cpuMaxVcpus'
   >;
   /**
+   * How many Availability Zones the training VPC spans (1 or 2; see `AttuneNetworkProps.maxAzs`).
+   * @default 2
+   */
+  readonly trainingAzs?: number;
+  /**
    * The inference Lambda's memory, reserved and provisioned concurrency (see `AttuneInferenceProps`).
    * @default the inference construct's defaults (3008 MB, no reservation, no provisioned concurrency)
    */
@@ -58,7 +63,10 @@ export class AttuneStack extends Stack {
     super(scope, id, props);
     this.storage = new AttuneStorage(this, 'Storage');
     // Training first: its props come from context, and a bad one should stop synth before any bundling.
-    this.network = new AttuneNetwork(this, 'Network', { flowLogRetention: props.logRetention });
+    this.network = new AttuneNetwork(this, 'Network', {
+      maxAzs: props.trainingAzs,
+      flowLogRetention: props.logRetention,
+    });
     this.training = new AttuneTraining(this, 'Training', {
       ...props.training,
       storage: this.storage,

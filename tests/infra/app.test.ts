@@ -39,7 +39,8 @@ describe('Attune app under cdk-nag', () => {
     new Bucket(careless.node.findChild('Attune-dev'), 'Careless');
     const findings = unacknowledgedFindings(synthValidationReport(careless, carelessOutdir));
     expect(findings).toContain('AwsSolutions: AwsSolutions-S10 (error) at Attune-dev/Careless/Resource');
-  });
+    // A second whole app (four Lambdas bundled, two image contexts staged) on cores shared with other suites.
+  }, 180_000);
 });
 
 describe('Attune app stack', () => {
@@ -144,6 +145,7 @@ describe('Attune context parameters', () => {
       gpuMaxVcpus: undefined,
       cpuInstanceTypes: undefined,
       cpuMaxVcpus: undefined,
+      trainingAzs: undefined,
     });
   });
 
@@ -154,12 +156,14 @@ describe('Attune context parameters', () => {
         [CONTEXT_KEYS.gpuMaxVcpus]: 16,
         [CONTEXT_KEYS.cpuInstanceTypes]: ['c7i.large'],
         [CONTEXT_KEYS.cpuMaxVcpus]: 8,
+        [CONTEXT_KEYS.trainingAzs]: '1',
       }),
     ).toMatchObject({
       gpuInstanceTypes: ['g6.xlarge', 'g6.2xlarge'],
       gpuMaxVcpus: 16,
       cpuInstanceTypes: ['c7i.large'],
       cpuMaxVcpus: 8,
+      trainingAzs: 1,
     });
   });
 
@@ -184,6 +188,7 @@ describe('Attune context parameters', () => {
     [CONTEXT_KEYS.gpuInstanceTypes, ['c7i.large'], /gpuInstanceTypes: "c7i.large" has no NVIDIA GPU/],
     [CONTEXT_KEYS.cpuInstanceTypes, 'c7g.large', /cpuInstanceTypes: "c7g.large" is an arm64/],
     [CONTEXT_KEYS.cpuMaxVcpus, '0', /cpuMaxVcpus must be a whole number of vCPUs, at least 1/],
+    [CONTEXT_KEYS.trainingAzs, 3, /Network: maxAzs must be 1 or 2/],
   ])('Given %s %j, when the app is built, then synthesis stops with the reason', (key, value, reason) => {
     expect(() =>
       createAttuneApp({ context: { ...cdkJsonContext(), [key]: value }, outdir: freshOutdir() }),

@@ -1,12 +1,19 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import type { AssetManifestArtifact } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
 import { batchDispatcherOptionsFromEnv, RETRY_STRATEGY } from '#aws/batch-dispatcher.ts';
 import { MAX_TIMEOUT_SECONDS, SMALL_INSTANCE_TYPES } from '#core/jobs/dispatch.ts';
-import { DEFAULT_GPU_INSTANCE_TYPES, DISPATCHER_ENV } from '../../infra/constructs/training.ts';
-import { allowedActions, policyStatements } from './cdk-test-app.ts';
+import { AttuneNetwork } from '../../infra/constructs/network.ts';
+import { AttuneStorage } from '../../infra/constructs/storage.ts';
+import {
+  AttuneTraining,
+  DEFAULT_GPU_INSTANCE_TYPES,
+  DISPATCHER_ENV,
+} from '../../infra/constructs/training.ts';
+import { allowedActions, newTestStack, policyStatements } from './cdk-test-app.ts';
 import { logicalIdOf, trainingStack } from './training-stack.ts';
 
 /** The compute environments of a template, by logical id. */
@@ -254,6 +261,23 @@ describe('AttuneTraining job role', () => {
     );
     expect(dynamo).not.toContain('dynamodb:DeleteItem');
     expect(dynamo).not.toContain('dynamodb:Scan');
+  });
+
+  it('Given a KMS-encrypted bucket, then a job may use the bucket’s key to read and write objects', () => {
+    const { stack } = newTestStack();
+    const storage = new AttuneStorage(stack, 'Storage', { encryption: BucketEncryption.KMS });
+    const network = new AttuneNetwork(stack, 'Network');
+    const training = new AttuneTraining(stack, 'Training', { storage, vpc: network.vpc });
+    const roleId = logicalIdOf(training.jobRole, stack);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+        Resource: { 'Fn::GetAtt': [logicalIdOf(storage.encryptionKey as never, stack), 'Arn'] },
+      }),
+    );
   });
 
   it('Given defaults, then the execution role may pull from the asset repository and write to the trainer log group', () => {
