@@ -66,6 +66,39 @@ describe('Batch status handler against DynamoDB Local', () => {
     expect(await stores.models.get(team, job.outputModel)).toBeDefined();
   });
 
+  it('Given a running job, when SUCCEEDED is applied, then its model is already registered when the job reads succeeded', async () => {
+    const { team, id, job, dispatcher } = await givenJob({ status: 'running' });
+    let registeredFirst: boolean | undefined;
+    const jobs = Object.assign(Object.create(stores.jobs) as typeof stores.jobs, {
+      transition: async (...args: Parameters<typeof stores.jobs.transition>) => {
+        registeredFirst = (await stores.models.get(team, job.outputModel)) !== undefined;
+        return stores.jobs.transition(...args);
+      },
+    });
+    await handleBatchStatusEvent(
+      { ...stores, jobs, dispatcher },
+      batchEvent({ status: 'SUCCEEDED' }, team, id),
+    );
+    expect(registeredFirst).toBe(true);
+    expect((await stores.jobs.get(team, id))?.status).toBe('succeeded');
+  });
+
+  it('Given a cancel that lands between the success report and its write, then the job stays cancelled and no model is left registered', async () => {
+    const { team, id, job, dispatcher } = await givenJob({ status: 'running' });
+    const jobs = Object.assign(Object.create(stores.jobs) as typeof stores.jobs, {
+      transition: async (...args: Parameters<typeof stores.jobs.transition>) => {
+        await stores.jobs.transition(team, id, 'cancelled');
+        return stores.jobs.transition(...args);
+      },
+    });
+    await handleBatchStatusEvent(
+      { ...stores, jobs, dispatcher },
+      batchEvent({ status: 'SUCCEEDED' }, team, id),
+    );
+    expect((await stores.jobs.get(team, id))?.status).toBe('cancelled');
+    expect(await stores.models.get(team, job.outputModel)).toBeUndefined();
+  });
+
   it('Given a running full fine-tune, when Batch reports FAILED, then the job fails with the error and no model', async () => {
     const { team, id, job, send } = await givenJob({
       status: 'running',

@@ -97,17 +97,22 @@ export async function registerJobModel(deps: Pick<LifecycleDeps, 'models'>, job:
 export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Promise<TransitionOutcome> {
   // A finished run's cost is written with its terminal status, so no reader sees the one without the other.
   const settles = isTerminal(report.status) && report.runSeconds !== undefined;
-  const before = settles ? await deps.jobs.get(report.team, report.jobId) : undefined;
-  const actualCost = before ? actualCostOf(before, report.runSeconds ?? 0) : undefined;
+  const before = isTerminal(report.status) ? await deps.jobs.get(report.team, report.jobId) : undefined;
+  const actualCost = before && settles ? actualCostOf(before, report.runSeconds ?? 0) : undefined;
   const changes: TransitionChanges = {
     ...(report.batchJobId ? { batchJobId: report.batchJobId } : {}),
     ...(report.error ? { error: report.error } : {}),
     ...(isTerminal(report.status) ? { finishedAt: nowSeconds(deps), estimatedFinish: null } : {}),
     ...(actualCost && !isTerminal(before?.status ?? 'queued') ? { actualCost } : {}),
   };
+  // The model is registered before the job says succeeded, so a client that sees `succeeded` can use it at
+  // once; it is withdrawn if the job finished otherwise meanwhile (a cancel that won the race).
+  const registersFirst = report.status === 'succeeded' && before !== undefined && !isTerminal(before.status);
+  if (registersFirst) await registerJobModel(deps, { ...before, finishedAt: changes.finishedAt ?? null });
   const outcome = await deps.jobs.transition(report.team, report.jobId, report.status, changes);
   const job = outcome.job;
   if (!job) return outcome;
+  if (registersFirst && job.status !== 'succeeded') await deps.models.delete(job.team, job.outputModel);
   if (outcome.applied) {
     const failed = report.status === 'failed';
     await logJobEvent(
