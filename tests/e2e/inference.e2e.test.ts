@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.ts';
 
@@ -6,6 +6,26 @@ import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.t
  * Completions through `npm start` with the official openai client: the embedded stack routes
  * `POST /v1/completions` and `POST /v1/chat/completions` to the inference handler, as API Gateway does.
  */
+
+/** Eight chat examples that all give the same answer: the dataset of the walkthrough's tuned prompt. */
+const DATASET = Array.from({ length: 8 }, (_, i) => ({
+  messages: [
+    { role: 'user', content: `Order ${i}: where is it?` },
+    { role: 'assistant', content: 'It ships tomorrow.' },
+  ],
+}))
+  .map((line) => JSON.stringify(line))
+  .join('\n');
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    value = await read();
+  }
+  return value;
+}
 
 describe('inference through npm start and the openai client', () => {
   let stack: StackProcess;
@@ -71,5 +91,52 @@ describe('inference through npm start and the openai client', () => {
   it('given the API routes on the same server, then they still answer (models list)', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain('attune-tiny');
+  });
+
+  it('given a prompt tuned by a job on this stack, then completions name it, attach its virtual tokens and change', async () => {
+    const uploaded = await client.files.create({
+      file: await toFile(Buffer.from(DATASET), 'orders.jsonl'),
+      purpose: 'fine-tune',
+    });
+    const file = await until(
+      () => client.files.retrieve(uploaded.id),
+      (f) => f.status !== 'uploaded',
+      60_000,
+    );
+    expect(file.status).toBe('processed');
+    const created = await client.fineTuning.jobs.create({
+      model: 'attune-tiny',
+      training_file: file.id,
+      suffix: 'orders',
+      method: {
+        type: 'prompt_tuning',
+        prompt_tuning: { hyperparameters: { n_epochs: 1, batch_size: 4, num_virtual_tokens: 4 } },
+      },
+    } as unknown as OpenAI.FineTuning.JobCreateParams);
+    const job = await until(
+      () => client.fineTuning.jobs.retrieve(created.id),
+      (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status),
+      180_000,
+    );
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const tuned = job.fine_tuned_model as string;
+
+    const request = { prompt: 'Order 9: where is it?', max_tokens: 3, temperature: 0, logprobs: 1 };
+    const base = await client.completions.create({ ...request, model: 'attune-tiny' });
+    const withPrompt = await client.completions.create({ ...request, model: tuned });
+    const withAdapter = await client.completions.create({
+      ...request,
+      model: 'attune-tiny',
+      adapter: tuned,
+    } as OpenAI.CompletionCreateParamsNonStreaming);
+    expect(withPrompt.model).toBe(tuned);
+    expect((withPrompt.usage as unknown as { virtual_tokens: number }).virtual_tokens).toBe(4);
+    expect((base.usage as unknown as { virtual_tokens: number }).virtual_tokens).toBe(0);
+    expect(withPrompt.usage?.prompt_tokens).toBe(base.usage?.prompt_tokens);
+    // The attached prompt changes the model's distribution; the adapter extension attaches the same one.
+    const firstLogprob = (c: OpenAI.Completion) => c.choices[0]?.logprobs?.token_logprobs?.[0];
+    expect(firstLogprob(withPrompt)).not.toBe(firstLogprob(base));
+    expect(withAdapter.choices[0]?.text).toBe(withPrompt.choices[0]?.text);
+    expect(firstLogprob(withAdapter)).toBe(firstLogprob(withPrompt));
   });
 });
