@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '#core/errors.ts';
+import { fusedKernelConfigs } from '#model/kernels/fused-ops.ts';
 import { matMulKernelConfigs } from '#model/kernels/mat-mul.ts';
 import { nativeMatMulKernelConfigs } from '#model/kernels/native-mat-mul.ts';
 import { unsortedSegmentSumConfig } from '#model/kernels/unsorted-segment-sum.ts';
@@ -69,7 +70,11 @@ export function resolveWasmDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function registerWasmKernels(native?: NativeBlas): void {
   const pure = matMulKernelConfigs();
-  const configs = [...(native ? nativeMatMulKernelConfigs(native, pure) : pure), unsortedSegmentSumConfig];
+  const configs = [
+    ...(native ? nativeMatMulKernelConfigs(native, pure) : pure),
+    unsortedSegmentSumConfig,
+    ...fusedKernelConfigs,
+  ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#model/config.ts';
+import { fusedGelu, fusedLayerNorm, hasFusedKernels } from '#model/kernels/fused-ops.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
 
 /**
@@ -91,7 +92,9 @@ function weight(weights: Gpt2Weights, name: string): tf.Variable {
   return w;
 }
 
+/** LayerNorm over the last axis: one fused kernel each way where the backend has it (wasm), else tf ops. */
 function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor2D {
+  if (hasFusedKernels()) return fusedLayerNorm(x, gain, bias, eps);
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gain), bias) as tf.Tensor2D;
 }
@@ -104,8 +107,12 @@ function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
 }
 
-/** GELU, tanh approximation (GPT-2's `gelu_new`); x·x·x rather than `pow`, which is slow on wasm. */
+/**
+ * GELU, tanh approximation (GPT-2's `gelu_new`): one fused kernel each way where the backend has it
+ * (wasm), else tf ops with x·x·x rather than `pow`, which is slow on wasm.
+ */
 function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  if (hasFusedKernels()) return fusedGelu(x);
   const cube = tf.mul(tf.mul(x, x), x);
   const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), Math.sqrt(2 / Math.PI));
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
