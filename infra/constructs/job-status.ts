@@ -35,7 +35,7 @@ export interface AttuneJobStatusProps {
 /**
  * Job status from AWS Batch: an EventBridge rule takes every "Batch Job State Change" of Attune's two
  * queues (and no other queue's) to the status Lambda (functions/events/batch-status.ts), which turns each
- * into a conditional job transition. The Lambda may read and write table items, and cancel or terminate
+ * into a conditional job transition. The Lambda may read, write and delete table items, and cancel or terminate
  * Batch jobs (a job cancelled while it started is terminated when its RUNNING event arrives). An event
  * that cannot be delivered, or whose handling fails after Lambda's two retries, lands in an encrypted,
  * TLS-only dead-letter queue, so no job is left silently stuck in `running`.
@@ -71,7 +71,8 @@ export class AttuneJobStatus extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
     this.handler = fn.function;
-    props.storage.bindTable(this.handler, TableAccess.WRITE);
+    // READ_WRITE, not WRITE: a model registered for a run whose cancel won the race is deleted again.
+    props.storage.bindTable(this.handler, TableAccess.READ_WRITE);
     // The handler's configuration requires the bucket's name, though it touches no object.
     this.handler.addEnvironment(BUCKET_NAME_ENV, props.storage.bucket.bucketName);
     props.training.bindDispatcher(this.handler);
