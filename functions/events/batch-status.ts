@@ -109,7 +109,9 @@ export function reportFromBatchEvent(event: BatchStateChangeEvent): RunReport | 
     status,
     batchJobId: detail.jobId,
     ...(status === 'failed' ? { error: failureOf(detail) } : {}),
-    ...(status === 'succeeded' || status === 'failed' ? { runSeconds: runSecondsOf(detail) } : {}),
+    ...(status === 'succeeded' || status === 'failed'
+      ? { runSeconds: runSecondsOf(detail), runAttempts: detail.attempts?.length ?? 0 }
+      : {}),
   };
 }
 

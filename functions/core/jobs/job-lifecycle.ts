@@ -35,6 +35,8 @@ export interface RunReport {
   readonly error?: JobError;
   /** With a terminal status: the wall time all the run's attempts occupied an instance (0 if none ran). */
   readonly runSeconds?: number;
+  /** With `runSeconds`: how many attempts ran. */
+  readonly runAttempts?: number;
 }
 
 const MESSAGES: Record<JobStatus, string> = {
@@ -98,7 +100,8 @@ export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Pr
   // A finished run's cost is written with its terminal status, so no reader sees the one without the other.
   const settles = isTerminal(report.status) && report.runSeconds !== undefined;
   const before = isTerminal(report.status) ? await deps.jobs.get(report.team, report.jobId) : undefined;
-  const actualCost = before && settles ? actualCostOf(before, report.runSeconds ?? 0) : undefined;
+  const actualCost =
+    before && settles ? actualCostOf(before, report.runSeconds ?? 0, report.runAttempts) : undefined;
   const changes: TransitionChanges = {
     ...(report.batchJobId ? { batchJobId: report.batchJobId } : {}),
     ...(report.error ? { error: report.error } : {}),
@@ -129,7 +132,7 @@ export async function applyRunReport(deps: LifecycleDeps, report: RunReport): Pr
   if (settles && outcome.applied && changes.actualCost) {
     await settleRecordedCost(deps, job, changes.actualCost);
   } else if (settles && isTerminal(job.status)) {
-    await settleJob(deps, job, report.runSeconds ?? 0);
+    await settleJob(deps, job, report.runSeconds ?? 0, report.runAttempts);
   }
   const batchJobId = report.batchJobId ?? job.batchJobId;
   const startedAfterCancel =

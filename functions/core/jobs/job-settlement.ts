@@ -1,5 +1,6 @@
 import { budgetMonth, type SpendLedger } from '#core/estimate/budget.ts';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
+import { calibrationSampleFor } from '#core/estimate/run-estimate.ts';
 import type { Backend, CalibrationSample, CalibrationStore } from '#core/estimate/throughput.ts';
 import type { ActualCost, JobRecord } from '#core/jobs/job.ts';
 import type { JobStore } from '#core/jobs/ports.ts';
@@ -30,13 +31,22 @@ export function hourlyPriceOf(job: Pick<JobRecord, 'estimate'>): number {
   );
 }
 
-/** The actual cost of `wallSeconds` of run time at the job's hourly price. */
-export function actualCostOf(job: Pick<JobRecord, 'estimate'>, wallSeconds: number): ActualCost {
+/** The actual cost of `wallSeconds` of run time, over `attempts` attempts, at the job's hourly price. */
+export function actualCostOf(
+  job: Pick<JobRecord, 'estimate'>,
+  wallSeconds: number,
+  attempts: number = wallSeconds > 0 ? 1 : 0,
+): ActualCost {
   if (!(wallSeconds >= 0) || !Number.isFinite(wallSeconds)) {
     throw new RangeError(`a run's wall time must be a non-negative number of seconds, got ${wallSeconds}`);
   }
   const usdPerHour = hourlyPriceOf(job);
-  return { wall_seconds: wallSeconds, usd_per_hour: usdPerHour, cost_usd: (wallSeconds / 3600) * usdPerHour };
+  return {
+    wall_seconds: wallSeconds,
+    usd_per_hour: usdPerHour,
+    cost_usd: (wallSeconds / 3600) * usdPerHour,
+    attempts,
+  };
 }
 
 /**
@@ -50,22 +60,42 @@ function bucketBackend(measured: string, planned: Backend): Backend {
 }
 
 /**
- * The calibration sample of a succeeded job, or null when it measured nothing or ran no Attune plan. The
- * same figures `calibrationSampleFor` takes from a full estimate (the plan's bucket, FLOPs per data token),
- * read from the part of the estimate the job keeps, with the backend the trainer actually used.
+ * The calibration sample of a succeeded job (`calibrationSampleFor` over the part of the estimate the job
+ * keeps), or null when it measured nothing or ran no Attune plan; in the bucket of the backend the trainer
+ * actually used. A run of one attempt also says how its wall time split into training steps and the rest
+ * (start-up, loading, upload); after a lost host the wall time holds the lost attempt too, so it does not.
  */
-export function calibrationSampleOfJob(job: JobRecord): CalibrationSample | null {
+export function calibrationSampleOfJob(job: JobRecord, actual?: ActualCost): CalibrationSample | null {
   const estimate = job.estimate;
   const measured = job.measuredRun;
-  const bucket = estimate?.calibration_bucket;
-  if (!estimate || !bucket || !measured || job.status !== 'succeeded') return null;
+  const bucket = estimate?.calibration_bucket ?? null;
+  if (!estimate || !measured || job.status !== 'succeeded') return null;
   if (!(measured.tokensPerSecond > 0) || !(estimate.training_tokens > 0)) return null;
+  const split =
+    actual?.attempts === 1 && actual.wall_seconds >= measured.trainingSeconds
+      ? {
+          trainingSeconds: measured.trainingSeconds,
+          overheadSeconds: actual.wall_seconds - measured.trainingSeconds,
+        }
+      : {};
+  const sample = calibrationSampleFor(
+    {
+      feasible: bucket !== null,
+      plan: { calibration_bucket: bucket },
+      flops: { value: estimate.flops },
+      training_tokens: { value: estimate.training_tokens },
+    },
+    {
+      tokensPerSecond: measured.tokensPerSecond,
+      jobId: job.id,
+      recordedAt: (job.finishedAt ?? job.createdAt) * 1000,
+      ...split,
+    },
+  );
+  if (!sample) return null;
   return {
-    bucket: { ...bucket, backend: bucketBackend(measured.backend, bucket.backend) },
-    flopsPerToken: estimate.flops / estimate.training_tokens,
-    tokensPerSecond: measured.tokensPerSecond,
-    jobId: job.id,
-    recordedAt: (job.finishedAt ?? job.createdAt) * 1000,
+    ...sample,
+    bucket: { ...sample.bucket, backend: bucketBackend(measured.backend, sample.bucket.backend) },
   };
 }
 
@@ -81,7 +111,7 @@ export async function settleRecordedCost(
   const charged = job.estimate?.cost_usd.on_demand ?? 0;
   // The correction goes to the month the estimate was charged to, whenever the job finishes.
   await deps.spend?.add(job.team, budgetMonth(new Date(job.createdAt * 1000)), actual.cost_usd - charged);
-  const sample = deps.calibration ? calibrationSampleOfJob(job) : null;
+  const sample = deps.calibration ? calibrationSampleOfJob(job, actual) : null;
   if (sample) await deps.calibration?.record(sample);
 }
 
@@ -89,8 +119,13 @@ export async function settleRecordedCost(
  * Settles a finished job whose run took `wallSeconds` (zero when it never ran). Does nothing for a job
  * that is not finished or was settled before.
  */
-export async function settleJob(deps: SettlementDeps, job: JobRecord, wallSeconds: number): Promise<boolean> {
-  const actual = actualCostOf(job, wallSeconds);
+export async function settleJob(
+  deps: SettlementDeps,
+  job: JobRecord,
+  wallSeconds: number,
+  attempts?: number,
+): Promise<boolean> {
+  const actual = actualCostOf(job, wallSeconds, attempts);
   if (!(await deps.jobs.recordActualCost(job.team, job.id, actual))) return false;
   await settleRecordedCost(deps, job, actual);
   return true;

@@ -62,6 +62,8 @@ export interface ActualCost {
   readonly wall_seconds: number;
   readonly usd_per_hour: number;
   readonly cost_usd: number;
+  /** Attempts that ran (more than one after a lost host); absent on records older than this field. */
+  readonly attempts?: number;
 }
 
 export interface JobRecord {

@@ -18,7 +18,7 @@ describe('reportFromBatchEvent', () => {
       status,
       batchJobId: 'batch-1',
       // A finished run says how long it occupied an instance: no attempts here, so nothing.
-      ...(status === 'succeeded' ? { runSeconds: 0 } : {}),
+      ...(status === 'succeeded' ? { runSeconds: 0, runAttempts: 0 } : {}),
     });
   });
 
@@ -32,7 +32,7 @@ describe('reportFromBatchEvent', () => {
         ],
       }),
     );
-    expect(report?.runSeconds).toBe(630.5);
+    expect(report).toMatchObject({ runSeconds: 630.5, runAttempts: 2 });
   });
 
   it('Given a FAILED job cancelled before any attempt, then it ran zero seconds', () => {

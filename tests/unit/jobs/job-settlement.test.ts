@@ -43,6 +43,7 @@ describe('actualCostOf', () => {
       wall_seconds: 1800,
       usd_per_hour: 2,
       cost_usd: 1,
+      attempts: 1,
     });
   });
 
@@ -76,6 +77,19 @@ describe('calibrationSampleOfJob', () => {
   it("Given a job trained on wasm (the embedded stack), then its sample is in the instance's wasm bucket", () => {
     const sample = calibrationSampleOfJob(succeeded({ tokensPerSecond: 90, backend: 'wasm' }));
     expect(sample?.bucket).toEqual({ ...BUCKET, backend: 'tfjs-wasm' });
+  });
+
+  it('Given a run of one attempt, then the sample splits its wall time into training steps and the rest', () => {
+    const job = succeeded({ tokensPerSecond: 400, backend: 'wasm' });
+    const sample = calibrationSampleOfJob(job, actualCostOf(job, 50, 1));
+    expect(sample).toMatchObject({ trainingSeconds: 20, overheadSeconds: 30 });
+  });
+
+  it('Given a run retried after a lost host, then the sample does not split its wall time (the lost attempt is in it)', () => {
+    const job = succeeded({ tokensPerSecond: 400, backend: 'wasm' });
+    const sample = calibrationSampleOfJob(job, actualCostOf(job, 50, 2));
+    expect(sample).not.toHaveProperty('overheadSeconds');
+    expect(sample?.tokensPerSecond).toBe(400);
   });
 
   it('Given a job that measured nothing, then no sample', () => {
