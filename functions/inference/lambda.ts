@@ -6,14 +6,13 @@ import { inferenceDepsFromEnv } from '#inference/deps-from-env.ts';
 import { initBackend } from '#model/backend.ts';
 
 /**
- * The inference Lambda's entry point. The app and its clients are built once per execution environment at
- * module load; the TF.js backend (wasm, binaries beside the bundle or in ATTUNE_TFJS_WASM_DIR) starts
- * once per container, on the first invocation, and every later invocation reuses it and the warm models.
+ * The inference Lambda's entry point. The app and its clients are built once per execution environment,
+ * and the TF.js backend (wasm, binaries beside the bundle or in ATTUNE_TFJS_WASM_DIR) starts at module
+ * load, with a top-level await: Lambda runs that in the init phase, so a provisioned-concurrency
+ * environment is ready before its first request, and an on-demand one pays it once, not per request.
+ * A backend that cannot start fails the init, which Lambda reports and retries, rather than every request.
  */
+await initBackend();
 const app: Hono<AppEnv> = createInferenceApp(inferenceDepsFromEnv());
-const serve = handle(app);
 
-export const handler: typeof serve = async (event, context) => {
-  await initBackend();
-  return serve(event, context);
-};
+export const handler = handle(app);
