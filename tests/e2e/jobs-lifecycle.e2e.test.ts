@@ -22,6 +22,8 @@ const DATASET = Array.from({ length: 24 }, (_, i) => ({
   .join('\n');
 
 type Job = OpenAI.FineTuning.FineTuningJob & {
+  estimate: { local_wall_clock_seconds: number | null; cost_usd: { on_demand: number } } | null;
+  user_provided_suffix: string | null;
   actual_cost_usd: number | null;
   actual_wall_seconds: number | null;
   measured_throughput: { tokens_per_second: number; backend: string } | null;
@@ -48,6 +50,14 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
   let ftModel: string;
   const started = Date.now();
   const durations: Record<string, number> = {};
+  /** Predicted (the estimate's local run) against actual wall time of the jobs that ran to the end. */
+  const wallTimes: { job: string; predicted_s: number | null; actual_s: number | null }[] = [];
+  const recordWall = (job: Job) =>
+    wallTimes.push({
+      job: job.user_provided_suffix ?? job.id,
+      predicted_s: job.estimate?.local_wall_clock_seconds ?? null,
+      actual_s: job.actual_wall_seconds,
+    });
 
   const retrieve = async (id: string) => (await client.fineTuning.jobs.retrieve(id)) as Job;
   const finished = (id: string, timeoutMs = 180_000) =>
@@ -106,7 +116,9 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
   });
 
   afterAll(async () => {
-    console.log(JSON.stringify({ e2e_durations_ms: { ...durations, total: Date.now() - started } }));
+    console.log(
+      JSON.stringify({ e2e_durations_ms: { ...durations, total: Date.now() - started }, wallTimes }),
+    );
     if (stack) expect(await stack.stop('SIGTERM')).toBe(0);
   });
 
@@ -139,6 +151,8 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
     expect(job.actual_wall_seconds).toBeGreaterThan(0);
     expect(job.actual_cost_usd).toBeGreaterThan(0);
     expect(job.measured_throughput).toMatchObject({ backend: 'wasm' });
+    expect(job.estimate?.local_wall_clock_seconds).toBeGreaterThan(0);
+    recordWall(job);
     durations.supervised = Date.now() - t0;
   });
 
@@ -160,6 +174,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       kind: string;
     };
     expect(pt).toMatchObject({ kind: 'tuned_prompt', attaches_to: ftModel });
+    recordWall(job);
     durations.hybrid = Date.now() - t0;
   });
 

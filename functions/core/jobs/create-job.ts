@@ -70,6 +70,7 @@ function compactEstimate(run: RunEstimate, pricesAsOf: string): JobEstimate {
     prices_as_of: pricesAsOf,
     on_demand_usd_per_hour: run.plan?.price.on_demand_usd_per_hour ?? 0,
     calibration_bucket: run.feasible ? (run.plan?.calibration_bucket ?? null) : null,
+    local_wall_clock_seconds: run.local_run?.wall_clock_seconds ?? null,
   };
 }
 

@@ -40,6 +40,11 @@ export interface JobEstimate {
   readonly on_demand_usd_per_hour?: number;
   /** Where the run's measured throughput is recorded (null for a plan Attune's trainer cannot run). */
   readonly calibration_bucket?: CalibrationBucket | null;
+  /**
+   * In the embedded stack: the predicted wall time of the run on this machine (the estimate's `local_run`),
+   * to set beside the job's `actual_wall_seconds`; null elsewhere.
+   */
+  readonly local_wall_clock_seconds?: number | null;
 }
 
 /**
