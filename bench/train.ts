@@ -1,11 +1,15 @@
 /**
  * Training throughput benchmark: tokens/s of full fine-tuning and of prompt tuning on the reference
  * configuration (4 layers, 4 heads, n_embd 128, vocab 4096, 20 virtual tokens, batch 8 × 128), through
- * Attune's own trainer on TF.js wasm, and the same model and steps trained by PyTorch in the same run
- * (Debian's python3-torch with OpenBLAS, 2 threads), reusing the PyTorch GPT-2 forward of
- * tests/reference/gpt2_reference.py. Writes bench/results/train.json.
+ * Attune's own trainer on TF.js wasm — with the native OpenBLAS matmul when it loads, and with the pure
+ * wasm kernels, both in the same process — and the same model and steps trained by PyTorch in the same
+ * run (Debian's python3-torch with OpenBLAS, 2 threads), reusing the PyTorch GPT-2 forward of
+ * tests/reference/gpt2_reference.py. PyTorch runs with the OpenBLAS core type Attune's native path
+ * loads (OPENBLAS_CORETYPE: Debian's OpenBLAS 0.3.21 misdetects recent Xeons as "Prescott"), so both
+ * multiply with the same kernels; it also runs as installed, for the record. Writes
+ * bench/results/train.json.
  *
- *   npx tsx bench/train.ts [--steps 6] [--warmup 2] [--rounds 3] [--no-torch] [--profile]
+ *   npx tsx bench/train.ts [--steps 6] [--warmup 2] [--rounds 3] [--no-torch] [--no-pure] [--profile]
  *
  * Not a timed test: the figures depend on the machine and on what else runs on it.
  */
@@ -16,9 +20,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '#model/backend.ts';
+import { initBackend, nativeBlasOutcome, registerWasmKernels } from '#model/backend.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import { disposeGpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
+import { chosenCoreType } from '#model/native/native-blas.ts';
 import { AdamW } from '#model/optimizer.ts';
 import { trainModel } from '#model/train.ts';
 import type { TokenizedExample } from '#model/train-batch.ts';
@@ -45,6 +50,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     'no-torch': { type: 'boolean', default: false },
+    'no-pure': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -184,7 +190,7 @@ interface TorchResult {
   prompt_tuning: Measured;
 }
 
-function measureTorch(): TorchResult {
+function measureTorch(coreType: string | undefined): TorchResult {
   const shapes = Object.fromEntries([...initShapes()].map(([name, shape]) => [name, shape] as const));
   const input = JSON.stringify({
     config: CONFIG,
@@ -203,8 +209,11 @@ function measureTorch(): TorchResult {
     MKL_NUM_THREADS: '2',
     OMP_WAIT_POLICY: 'PASSIVE',
   };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...threads };
+  if (coreType) env.OPENBLAS_CORETYPE = coreType;
+  else delete env.OPENBLAS_CORETYPE;
   const out = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, path.join(ROOT, 'tests/reference'), input], {
-    env: { ...process.env, ...threads },
+    env,
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -278,36 +287,75 @@ function best(runs: Measured[]): Measured & { rounds: number[]; cpuRounds: numbe
   };
 }
 
-const backend = await initBackend({ log: () => {} });
-const loadBefore = os.loadavg()[0];
-const attuneRuns: Record<Method, Measured[]> = { supervised: [], prompt_tuning: [] };
+let backendLine = '';
+const backend = await initBackend({ log: (line) => (backendLine = line) });
+const native = nativeBlasOutcome();
+const nativeBlas = native?.ok ? native.native : undefined;
+// The OpenBLAS kernels PyTorch is given: those Attune's native path loaded with (the user's
+// OPENBLAS_CORETYPE, else the one this CPU's flags call for).
+const coreType = chosenCoreType(process.env);
+const loadBefore = os.loadavg();
+type Variant = 'native' | 'pure';
+const variants: Variant[] = [
+  ...(nativeBlas ? (['native'] as const) : []),
+  ...(args['no-pure'] ? [] : (['pure'] as const)),
+];
+const attuneRuns: Record<Variant, Record<Method, Measured[]>> = {
+  native: { supervised: [], prompt_tuning: [] },
+  pure: { supervised: [], prompt_tuning: [] },
+};
 const torchRuns: Record<Method, Measured[]> = { supervised: [], prompt_tuning: [] };
+const torchAsInstalledRuns: Record<Method, Measured[]> = { supervised: [], prompt_tuning: [] };
 let torchInfo: { torch: string; threads: number } | null = null;
-// Interleaved rounds, so a burst of load on the machine hits both implementations alike.
+// Interleaved rounds, so a burst of load on the machine hits every implementation alike.
 for (let round = 0; round < rounds; round++) {
-  for (const method of METHODS) attuneRuns[method].push(await measureAttune(method));
+  for (const variant of variants) {
+    registerWasmKernels(variant === 'native' ? nativeBlas?.blas : undefined);
+    for (const method of METHODS) attuneRuns[variant][method].push(await measureAttune(method));
+  }
+  registerWasmKernels(nativeBlas?.blas);
   if (!args['no-torch']) {
-    const t = measureTorch();
+    const t = measureTorch(coreType);
     torchInfo = { torch: t.torch, threads: t.threads };
     for (const method of METHODS) torchRuns[method].push(t[method]);
+    if (coreType) {
+      const asInstalled = measureTorch(undefined);
+      for (const method of METHODS) torchAsInstalledRuns[method].push(asInstalled[method]);
+    }
   }
+  const last = (runs: Record<Method, Measured[]>) =>
+    METHODS.map((m) => Math.round(runs[m].at(-1)?.tokensPerSecond ?? 0)).join('/');
   console.log(
-    `round ${round + 1}: attune ${METHODS.map((m) => Math.round(attuneRuns[m].at(-1)?.tokensPerSecond ?? 0))} tok/s, ` +
-      `pytorch ${METHODS.map((m) => Math.round(torchRuns[m].at(-1)?.tokensPerSecond ?? 0))} tok/s`,
+    `round ${round + 1}: ${variants.map((v) => `attune ${v} ${last(attuneRuns[v])}`).join(', ')}, ` +
+      `pytorch ${last(torchRuns)} tok/s (supervised/prompt tuning)`,
   );
 }
-const attune = { supervised: best(attuneRuns.supervised), prompt_tuning: best(attuneRuns.prompt_tuning) };
+const bestOf = (runs: Record<Method, Measured[]>) => ({
+  supervised: best(runs.supervised),
+  prompt_tuning: best(runs.prompt_tuning),
+});
+const attuneBest = Object.fromEntries(variants.map((v) => [v, bestOf(attuneRuns[v])])) as Partial<
+  Record<Variant, ReturnType<typeof bestOf>>
+>;
 const torch = torchInfo
-  ? { ...torchInfo, supervised: best(torchRuns.supervised), prompt_tuning: best(torchRuns.prompt_tuning) }
+  ? { ...torchInfo, openblas_coretype: coreType ?? 'autodetected', ...bestOf(torchRuns) }
   : null;
+const torchAsInstalled =
+  torchInfo && coreType
+    ? { ...torchInfo, openblas_coretype: 'autodetected', ...bestOf(torchAsInstalledRuns) }
+    : null;
 const profile = args.profile
   ? {
       supervised: await profileTrainingStep('supervised'),
       prompt_tuning: await profileTrainingStep('prompt_tuning'),
     }
   : undefined;
-const ratio = (method: Method, key: 'tokensPerSecond' | 'tokensPerCpuSecond' = 'tokensPerSecond') =>
-  torch ? Number((attune[method][key] / torch[method][key]).toFixed(3)) : null;
+type Key = 'tokensPerSecond' | 'tokensPerCpuSecond';
+const ratios = (variant: Variant, key: Key) => {
+  const ours = attuneBest[variant];
+  if (!torch || !ours) return null;
+  return Object.fromEntries(METHODS.map((m) => [m, Number((ours[m][key] / torch[m][key]).toFixed(3))]));
+};
 const result = {
   measured_at: new Date().toISOString(),
   machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version },
@@ -317,14 +365,22 @@ const result = {
   rounds,
   statistic:
     'best round per implementation (wall tokens/s, and separately tokens per CPU-second); every round listed',
-  load_average_1m: { before: loadBefore, after: os.loadavg()[0] },
-  attune: { backend, tfjs: tf.version.tfjs, ...attune },
-  pytorch: torch,
-  ratio_attune_over_pytorch: { supervised: ratio('supervised'), prompt_tuning: ratio('prompt_tuning') },
-  ratio_attune_over_pytorch_per_cpu_second: {
-    supervised: ratio('supervised', 'tokensPerCpuSecond'),
-    prompt_tuning: ratio('prompt_tuning', 'tokensPerCpuSecond'),
+  load_average: { before: loadBefore, after: os.loadavg() },
+  attune: {
+    backend,
+    tfjs: tf.version.tfjs,
+    backend_log: backendLine,
+    native_blas: nativeBlas
+      ? { threads: nativeBlas.threads, openblas: nativeBlas.description }
+      : { unavailable: native && !native.ok ? native.reason : 'not tried' },
+    ...attuneBest,
   },
+  pytorch: torch,
+  pytorch_openblas_as_installed: torchAsInstalled,
+  ratio_attune_over_pytorch: Object.fromEntries(variants.map((v) => [v, ratios(v, 'tokensPerSecond')])),
+  ratio_attune_over_pytorch_per_cpu_second: Object.fromEntries(
+    variants.map((v) => [v, ratios(v, 'tokensPerCpuSecond')]),
+  ),
   ...(profile ? { profile_ms_per_kernel: profile } : {}),
 };
 mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });

@@ -78,10 +78,20 @@ export interface Gpt2ForwardOptions {
    * the `[B·T, vocab]` product that dominates a long prompt's prefill.
    */
   lastPositionOnly?: boolean;
+  /**
+   * Flat indices (int32) into the `[B·(P + T)]` positions, row-major by example, at which to compute
+   * logits; the result is then `[1, N, vocab]`. Training passes the positions that count in the loss, so
+   * the final LayerNorm, the `[·, vocab]` LM-head product and the softmax skip the rest (the soft
+   * prompt's positions, padding, tokens not trained on). Not combinable with `lastPositionOnly`.
+   */
+  logitRows?: tf.Tensor1D;
 }
 
 export interface Gpt2ForwardResult {
-  /** `[B, P + T, vocab]` (P: the prompt length when a prompt was passed, else 0), or `[B, 1, vocab]`. */
+  /**
+   * `[B, P + T, vocab]` (P: the prompt length when a prompt was passed, else 0), `[B, 1, vocab]` with
+   * `lastPositionOnly`, or `[1, N, vocab]` with `logitRows`.
+   */
   logits: tf.Tensor3D;
   cache?: KvCache;
 }
@@ -198,6 +208,9 @@ function checkInputs(config: Gpt2Config, inputIds: tf.Tensor2D, options: Gpt2For
       `attention mask [${mask.shape.join(', ')}] does not match input ids [${batch}, ${time}]`,
     );
   }
+  if (options.logitRows && options.lastPositionOnly) {
+    throw new ValidationError('logitRows and lastPositionOnly cannot be combined');
+  }
   const cacheBatch = options.cache?.mask?.shape[0];
   if (cacheBatch !== undefined && cacheBatch !== batch) {
     throw new ValidationError(`cache batch ${cacheBatch} does not match input batch ${batch}`);
@@ -260,10 +273,13 @@ function forwardInScope(
     x = out.x;
     layers.push(out.kv);
   }
-  const logitPositions = options.lastPositionOnly ? 1 : time;
+  let logitShape: [number, number, number] = [batch, options.lastPositionOnly ? 1 : time, config.vocab_size];
   if (options.lastPositionOnly) {
     const last = tf.slice(tf.reshape(x, [batch, time, c]), [0, time - 1, 0], [batch, 1, c]);
     x = tf.reshape(last, [batch, c]) as tf.Tensor2D;
+  } else if (options.logitRows) {
+    x = tf.gather(x, tf.cast(options.logitRows, 'int32')) as tf.Tensor2D;
+    logitShape = [1, options.logitRows.shape[0], config.vocab_size];
   }
   const h = layerNorm(
     x,
@@ -271,11 +287,7 @@ function forwardInScope(
     weight(weights, 'ln_f.bias'),
     config.layer_norm_epsilon,
   );
-  const logits = tf.reshape(tf.matMul(h, wte, false, true), [
-    batch,
-    logitPositions,
-    config.vocab_size,
-  ]) as tf.Tensor3D;
+  const logits = tf.reshape(tf.matMul(h, wte, false, true), logitShape) as tf.Tensor3D;
   if (!options.cache) return { logits };
   return { logits, cache: { layers, mask: fullMask as tf.Tensor2D, length: past + time } };
 }
