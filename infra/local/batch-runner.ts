@@ -109,7 +109,19 @@ export class LocalBatchRunner implements JobDispatcher {
     if (local) this.stop(local, reason);
   }
 
-  /** Every event delivered so far has been handled (tests, shutdown). */
+  /**
+   * Every event emitted so far has been handled, runs or not: after `resume`, the resumed jobs' Batch job
+   * ids are in the table, so the API (which fails a job left undispatched too long) never sees them bare.
+   */
+  async delivered(): Promise<void> {
+    for (;;) {
+      const pending = this.delivery;
+      await pending;
+      if (pending === this.delivery) return;
+    }
+  }
+
+  /** Every event delivered so far has been handled and no run is left (tests, shutdown). */
   async idle(): Promise<void> {
     for (;;) {
       const pending = this.delivery;

@@ -42,5 +42,6 @@ export async function startLocalTraining(environment: Record<string, string>): P
       ),
   });
   runner.resume(await jobs.listActive());
+  await runner.delivered();
   return runner;
 }

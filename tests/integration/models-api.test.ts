@@ -159,3 +159,16 @@ describe('DELETE /v1/models/{id}', () => {
     expect(await listIds(owner.auth)).toContain(ft);
   });
 });
+
+describe('ObjectStore.deletePrefix', () => {
+  it('Given a prefix that is not a directory, then a RangeError and nothing is deleted', async () => {
+    const { team } = await h.team();
+    const ft = await h.model(team, 'ft');
+    const keys = await artifactOf(team, ft);
+    await expect(
+      h.deps.objects.deletePrefix(modelArtifactPrefix(team, jobOf(ft)).slice(0, -1)),
+    ).rejects.toThrow(RangeError);
+    await expect(h.deps.objects.deletePrefix('')).rejects.toThrow(RangeError);
+    expect((await h.written(team)).objects.sort()).toEqual(keys.sort());
+  });
+});

@@ -231,6 +231,15 @@ describe('LocalBatchRunner.resume', () => {
     ]);
   });
 
+  it('Given a resumed job, when delivered() resolves, then its SUBMITTED and RUNNABLE events are handled while it may still run', async () => {
+    const { runner, statuses } = runnerFor('setTimeout(() => process.exit(0), 300)');
+    runner.resume([jobRecord({ status: 'validating_files', batchJobId: null })]);
+    await runner.delivered();
+    expect(statuses().slice(0, 2)).toEqual(['SUBMITTED', 'RUNNABLE']);
+    expect(statuses()).not.toContain('SUCCEEDED');
+    await runner.idle();
+  });
+
   it('Given a job created but never dispatched, then it is submitted with a new Batch job id', async () => {
     const { runner, events } = runnerFor('process.exit(0)');
     runner.resume([jobRecord({ status: 'validating_files', batchJobId: null })]);
