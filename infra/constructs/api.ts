@@ -8,6 +8,7 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -105,6 +106,14 @@ export class AttuneApi extends Construct {
     this.handler = fn.function;
     props.storage.bindTable(this.handler, TableAccess.READ_WRITE);
     props.storage.bindBucket(this.handler, BucketAccess.READ_WRITE);
+    // Estimates read live on-demand prices (functions/aws/price-list.ts); without this the API falls back
+    // to the dated catalog and says so, so the grant changes figures, never availability.
+    this.handler.addToRolePolicy(new PolicyStatement({ actions: ['pricing:GetProducts'], resources: ['*'] }));
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'pricing:GetProducts (the AWS Price List Query API, read-only public prices for estimates) supports no resource-level permissions: IAM requires Resource "*" for it. It is the only action granted on "*".',
+    });
 
     this.httpApi = new HttpApi(this, 'Resource', {
       description: 'Attune: adapt a language model to a team’s data (OpenAI-compatible)',

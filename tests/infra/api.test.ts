@@ -83,6 +83,12 @@ describe('AttuneApi Lambda', () => {
     });
   });
 
+  it('Given defaults, then the Lambda may read live prices (pricing:GetProducts) and nothing else on every resource', () => {
+    const statement = statementFor(template, 'pricing:GetProducts');
+    expect(statement?.Action).toBe('pricing:GetProducts');
+    expect(statement?.Resource).toBe('*');
+  });
+
   it('Given the asset the CDK bundled, then it is byte for byte what the shared esbuild options produce', async () => {
     const staging = api.handler.node.findChild('Code').node.findChild('Stage') as AssetStaging;
     const cdkBundle = await readFile(join(staging.absoluteStagedPath, LAMBDA_BUNDLE_FILE), 'utf8');
