@@ -197,9 +197,15 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
     );
     // The run's end (SIGTERM, checkpoint, exit 143) is reported after the cancel: it must not move the job.
     await new Promise((r) => setTimeout(r, 1000));
-    const after = await retrieve(created.id);
+    const after = await until(
+      () => retrieve(created.id),
+      (j) => j.actual_wall_seconds !== null,
+      10_000,
+    );
     expect(after.status).toBe('cancelled');
     expect(after.fine_tuned_model).toBeNull();
+    // The run it was cancelled in was billed for the time it ran, not for the whole estimate.
+    expect(after.actual_wall_seconds).toBeGreaterThan(0);
     durations.cancel = Date.now() - t0;
   });
 
