@@ -38,6 +38,12 @@ describe('the trainer entrypoint', () => {
     expect(metrics[0]?.data).toMatchObject({ step: expect.any(Number), train_loss: expect.any(Number) });
     const after = await stores.jobs.get(job.team, job.id);
     expect(after?.trainedTokens).toBeGreaterThan(0);
+    // What calibration records once the run is reported succeeded: its speed, on the backend it used.
+    expect(after?.measuredRun).toMatchObject({ backend: 'wasm' });
+    expect(after?.measuredRun?.tokensPerSecond).toBeGreaterThan(0);
+    expect(
+      (after?.measuredRun?.trainingSeconds ?? 0) * (after?.measuredRun?.tokensPerSecond ?? 0),
+    ).toBeCloseTo(after?.trainedTokens ?? Number.NaN, 3);
     const record = JSON.parse(await objectText(stores, `${prefix}attune_training.json`));
     expect(record).toMatchObject({
       job: job.id,
