@@ -13,6 +13,7 @@ import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { ConfigError } from '#core/errors.ts';
 import { ArtifactCache } from '#core/inference/artifact-cache.ts';
+import { RecentModelRecords } from '#core/inference/recent-model-records.ts';
 import type { InferenceDeps } from '#inference/app.ts';
 import { CompletionService } from '#inference/completion-service.ts';
 import { ServingArtifacts } from '#inference/serving-artifacts.ts';
@@ -80,7 +81,7 @@ export function inferenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Infe
     baseModelsRoot: inference.baseModelsRoot,
   });
   const service = new CompletionService({
-    models: new ModelRepository(clients.dynamo, config.tableName),
+    models: new RecentModelRecords(new ModelRepository(clients.dynamo, config.tableName)),
     aliases: new AliasRepository(clients.dynamo, config.tableName),
     recorder: new CompletionLogRepository(clients.dynamo, config.tableName),
     artifacts,
