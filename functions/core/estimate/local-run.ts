@@ -57,10 +57,6 @@ export function estimateLocalRun(request: LocalRunRequest): LocalRunEstimate | n
   const throughput =
     fitted?.throughput ??
     throughputFor({
-      peakTflops: 0,
-      precisionLabel: 'fp32',
-      devices: 1,
-      utilisation: 1,
       flopsPerToken,
       measured,
       bucket,

@@ -152,22 +152,32 @@ export interface Throughput {
   readonly detail: string;
 }
 
-/**
- * Datasheet throughput: devices × peak TFLOPS × utilisation, over the FLOPs each data token costs.
- * Measured throughput, once the bucket has `MIN_CALIBRATION_RUNS` runs: the median FLOP/s those runs
- * achieved (tokens/s × their FLOPs per token), over this run's FLOPs per token.
- */
-export function throughputFor(options: {
+/** What a plan assumes before calibration: the device's datasheet at a utilisation... */
+interface DatasheetAssumption {
   readonly peakTflops: number;
   readonly precisionLabel: string;
   readonly devices: number;
   readonly utilisation: number;
-  readonly flopsPerToken: number;
-  readonly measured: readonly Measurement[];
-  readonly bucket?: CalibrationBucket;
-  /** FLOP/s to assume instead of the datasheet (software that cannot use the device, e.g. TF.js wasm). */
-  readonly assumed?: { readonly flopsPerSecond: number; readonly source: string };
-}): Throughput {
+  readonly assumed?: undefined;
+}
+
+/** ...or FLOP/s stated outright, for software that cannot use the device's peak (TF.js wasm). */
+interface StatedAssumption {
+  readonly assumed: { readonly flopsPerSecond: number; readonly source: string };
+}
+
+/**
+ * Datasheet throughput: devices × peak TFLOPS × utilisation (or the stated FLOP/s), over the FLOPs each
+ * data token costs. Measured throughput, once the bucket has `MIN_CALIBRATION_RUNS` runs: the median FLOP/s
+ * those runs achieved (tokens/s × their FLOPs per token), over this run's FLOPs per token.
+ */
+export function throughputFor(
+  options: {
+    readonly flopsPerToken: number;
+    readonly measured: readonly Measurement[];
+    readonly bucket?: CalibrationBucket;
+  } & (DatasheetAssumption | StatedAssumption),
+): Throughput {
   const runs = options.measured.length;
   if (options.bucket && runs >= MIN_CALIBRATION_RUNS) {
     const achieved = median(options.measured.map((m) => m.tokensPerSecond * m.flopsPerToken));
