@@ -44,7 +44,11 @@ const DATASET = Array.from({ length: 16 }, (_, i) =>
   }),
 ).join('\n');
 
-const PROMPT = 'Where is my parcel? It has been a week since I ordered it.';
+/**
+ * A prompt both models continue for all 16 tokens (attune-tiny loops on it rather than ending), so the
+ * two sides do the same work; the bench checks that and reports the token counts.
+ */
+const PROMPT = 'The people of the United States, in order to form a more perfect union,';
 
 function quantile(sorted: readonly number[], q: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
@@ -120,14 +124,18 @@ async function main(): Promise<void> {
     for (const model of ['attune-tiny', ptModel]) for (let i = 0; i < 3; i++) await complete(model, 16);
     const base: number[] = [];
     const tuned: number[] = [];
+    const tokens = { base: new Set<number>(), prompt: new Set<number>() };
     for (let i = 0; i < REQUESTS; i++) {
-      const [first, second] = i % 2 === 0 ? [base, tuned] : [tuned, base];
-      first.push((await complete(first === base ? 'attune-tiny' : ptModel, 16)).ms);
-      second.push((await complete(second === base ? 'attune-tiny' : ptModel, 16)).ms);
+      for (const side of i % 2 === 0 ? (['base', 'prompt'] as const) : (['prompt', 'base'] as const)) {
+        const { ms, tokens: n } = await complete(side === 'base' ? 'attune-tiny' : ptModel, 16);
+        (side === 'base' ? base : tuned).push(ms);
+        tokens[side].add(n);
+      }
     }
     const latency = {
       requests: REQUESTS,
       maxTokens: 16,
+      completionTokens: { base: [...tokens.base], prompt: [...tokens.prompt] },
       baseMedianMs: median(base),
       promptMedianMs: median(tuned),
       addedPercent: ((median(tuned) - median(base)) / median(base)) * 100,
