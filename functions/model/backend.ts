@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '#core/errors.ts';
 import { fusedKernelConfigs } from '#model/kernels/fused-ops.ts';
+import { identityKernelConfig } from '#model/kernels/identity.ts';
 import { matMulKernelConfigs } from '#model/kernels/mat-mul.ts';
 import { nativeMatMulKernelConfigs } from '#model/kernels/native-mat-mul.ts';
 import { unsortedSegmentSumConfig } from '#model/kernels/unsorted-segment-sum.ts';
@@ -74,6 +75,7 @@ export function registerWasmKernels(native?: NativeBlas): void {
     ...(native ? nativeMatMulKernelConfigs(native, pure) : pure),
     unsortedSegmentSumConfig,
     ...fusedKernelConfigs,
+    identityKernelConfig(),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
