@@ -66,7 +66,8 @@ export function resolveWasmDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Installs the wasm kernel fixes; with `native`, the matmul kernels run on the native OpenBLAS sgemm
- * (falling back to the pure wasm ones for what it does not cover). Calling it again swaps the matmul
+ * (falling back to the pure wasm ones for what it does not cover) and the fused GELU/LayerNorm loops
+ * run compiled. Calling it again swaps the matmul
  * implementation (the benchmark measures both in one process).
  */
 export function registerWasmKernels(native?: NativeBlas): void {
@@ -74,7 +75,7 @@ export function registerWasmKernels(native?: NativeBlas): void {
   const configs = [
     ...(native ? nativeMatMulKernelConfigs(native, pure) : pure),
     unsortedSegmentSumConfig,
-    ...fusedKernelConfigs,
+    ...fusedKernelConfigs(native),
     identityKernelConfig(),
   ];
   for (const config of configs) {

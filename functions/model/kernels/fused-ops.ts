@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
  * Fused GELU and LayerNorm for the wasm backend, forward and backward, written in JS over the wasm heap.
@@ -9,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
  * ~10 each way, every one a full pass over memory plus a dispatch. One pass per direction computes the
  * same functions (GPT-2's `gelu_new` tanh approximation; LayerNorm with the biased variance, as
  * `tf.moments` and PyTorch use), with statistics accumulated in float64. On other backends (cpu in tests,
- * tfjs-node in the images) the kernels are absent and callers use the composite ops.
+ * tfjs-node in the images) the kernels are absent and callers use the composite ops. With the native
+ * addon loaded, the same loops run compiled (functions/model/native/attune-blas.c).
  */
 
 export const GELU = 'AttuneGelu';
@@ -194,13 +196,76 @@ const layerNormGrad: KernelFunc = ({ inputs, backend }) => {
   return [dxOut, dgOut, dbOut];
 };
 
-/** The kernel configs to register on the wasm backend. */
-export const fusedKernelConfigs: KernelConfig[] = [
-  { kernelName: GELU, backendName: 'wasm', kernelFunc: gelu },
-  { kernelName: GELU_GRAD, backendName: 'wasm', kernelFunc: geluGrad },
-  { kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: layerNorm },
-  { kernelName: LAYER_NORM_GRAD, backendName: 'wasm', kernelFunc: layerNormGrad },
-];
+const nativeGelu =
+  (blas: NativeBlas): KernelFunc =>
+  ({ inputs, backend }) => {
+    const x = inputs.x as TensorInfo;
+    const h = heap(backend);
+    const out = h.out([...x.shape]);
+    blas.gelu(h.view(x), h.view(out));
+    return out;
+  };
+
+const nativeGeluGrad =
+  (blas: NativeBlas): KernelFunc =>
+  ({ inputs, backend }) => {
+    const x = inputs.x as TensorInfo;
+    const h = heap(backend);
+    const out = h.out([...x.shape]);
+    blas.geluGrad(h.view(x), h.view(inputs.dy as TensorInfo), h.view(out));
+    return out;
+  };
+
+const nativeLayerNorm =
+  (blas: NativeBlas): KernelFunc =>
+  ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const c = x.shape.at(-1) as number;
+    const rows = tf.util.sizeFromShape(x.shape) / c;
+    const h = heap(backend);
+    const out = h.out([...x.shape]);
+    const mean = h.out([rows]);
+    const rstd = h.out([rows]);
+    const { epsilon } = attrs as unknown as { epsilon: number };
+    const v = (t: unknown) => h.view(t as TensorInfo);
+    blas.layerNorm(rows, c, epsilon, v(x), v(inputs.gain), v(inputs.bias), v(out), v(mean), v(rstd));
+    return [out, mean, rstd];
+  };
+
+const nativeLayerNormGrad =
+  (blas: NativeBlas): KernelFunc =>
+  ({ inputs, backend }) => {
+    const x = inputs.x as TensorInfo;
+    const c = x.shape.at(-1) as number;
+    const rows = tf.util.sizeFromShape(x.shape) / c;
+    const h = heap(backend);
+    const dx = h.out([...x.shape]);
+    const dg = h.out([c]);
+    const db = h.out([c]);
+    const v = (t: unknown) => h.view(t as TensorInfo);
+    const { dy, gain, mean, rstd } = inputs;
+    blas.layerNormGrad(rows, c, v(x), v(dy), v(gain), v(mean), v(rstd), v(dx), v(dg), v(db));
+    return [dx, dg, db];
+  };
+
+/**
+ * The kernel configs to register on the wasm backend: with `native`, the loops run compiled in the
+ * native addon (functions/model/native), else in JS.
+ */
+export function fusedKernelConfigs(native?: NativeBlas): KernelConfig[] {
+  const pick = (js: KernelFunc, compiled: (blas: NativeBlas) => KernelFunc) =>
+    native ? compiled(native) : js;
+  return [
+    { kernelName: GELU, backendName: 'wasm', kernelFunc: pick(gelu, nativeGelu) },
+    { kernelName: GELU_GRAD, backendName: 'wasm', kernelFunc: pick(geluGrad, nativeGeluGrad) },
+    { kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: pick(layerNorm, nativeLayerNorm) },
+    {
+      kernelName: LAYER_NORM_GRAD,
+      backendName: 'wasm',
+      kernelFunc: pick(layerNormGrad, nativeLayerNormGrad),
+    },
+  ];
+}
 
 /** Whether the active backend has the fused kernels (wasm with Attune's kernels registered). */
 export function hasFusedKernels(): boolean {

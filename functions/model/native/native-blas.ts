@@ -22,6 +22,32 @@ export interface NativeBlas {
   setThreads(threads: number): number;
   /** OpenBLAS's build description: version, the core kernels in use, threading. */
   config(): string;
+  /** The fused kernels of kernels/fused-ops.ts, compiled: same formulas, same argument meaning. */
+  gelu(x: Float32Array, y: Float32Array): void;
+  geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  layerNorm(
+    rows: number,
+    c: number,
+    epsilon: number,
+    x: Float32Array,
+    gain: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+  ): void;
+  layerNormGrad(
+    rows: number,
+    c: number,
+    x: Float32Array,
+    dy: Float32Array,
+    gain: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    dx: Float32Array,
+    dgain: Float32Array,
+    dbias: Float32Array,
+  ): void;
 }
 
 export interface LoadedNativeBlas {
@@ -45,6 +71,8 @@ export interface LoadNativeBlasOptions {
 
 const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'attune-blas.c');
 const LIBRARY = 'libopenblas.so.0';
+/** Portable code (no -march=native: a cache copied to another CPU must still run). */
+const COMPILE_FLAGS = ['-x', 'c++', '-O3', '-shared', '-fPIC'];
 const run = promisify(execFile);
 
 /** `ATTUNE_NATIVE_BLAS` values that turn the native path off. */
@@ -104,18 +132,7 @@ async function build(source: string, target: string, env: NodeJS.ProcessEnv): Pr
   if (!headers) throw new Error(`Node's headers (node_api.h) are not beside ${process.execPath}`);
   mkdirSync(path.dirname(target), { recursive: true });
   const partial = `${target}.${process.pid}.tmp`;
-  const args = [
-    '-x',
-    'c++',
-    '-O2',
-    '-shared',
-    '-fPIC',
-    `-I${headers}`,
-    source,
-    '-o',
-    partial,
-    `-l:${LIBRARY}`,
-  ];
+  const args = [...COMPILE_FLAGS, `-I${headers}`, source, '-o', partial, `-l:${LIBRARY}`];
   try {
     await run(env.CXX || 'g++', args, { timeout: 120_000 });
     // Atomic: a concurrent process (another test worker) sees the whole addon or none.
@@ -172,6 +189,7 @@ export async function loadNativeBlas(options: LoadNativeBlasOptions = {}): Promi
     const key = createHash('sha256')
       .update(text)
       .update(`${process.versions.modules} ${process.versions.napi} ${process.arch} ${env.CXX ?? ''}`)
+      .update(COMPILE_FLAGS.join(' '))
       .digest('hex')
       .slice(0, 16);
     const file = path.join(cacheDir(env), `attune-blas-abi${process.versions.modules}-${key}.node`);

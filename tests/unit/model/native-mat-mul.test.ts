@@ -13,6 +13,10 @@ import { maxAbsDiff } from './helpers.ts';
  * planning (shapes, strides, broadcast, bias) is still checked.
  */
 
+function notMatMul(): never {
+  throw new Error('not a matmul');
+}
+
 /** The addon's contract in plain JS (row-major, params: batch, batchA, batchB, m, n, k, transA, transB). */
 const jsBlas: NativeBlas = {
   sgemm(a, b, c, p, bias) {
@@ -44,6 +48,11 @@ const jsBlas: NativeBlas = {
   },
   setThreads: () => 1,
   config: () => 'js',
+  // The fused element-wise loops are not part of the matmul contract (fused-ops.test.ts covers them).
+  gelu: notMatMul,
+  geluGrad: notMatMul,
+  layerNorm: notMatMul,
+  layerNormGrad: notMatMul,
 };
 
 let outcome: NativeBlasOutcome;
