@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from '#core/errors.ts';
+import { CROSS_ENTROPY_KERNELS, crossEntropyKernelConfigs } from '#model/kernels/cross-entropy.ts';
 import { fusedKernelConfigs } from '#model/kernels/fused-ops.ts';
 import { identityKernelConfig } from '#model/kernels/identity.ts';
 import { matMulKernelConfigs } from '#model/kernels/mat-mul.ts';
@@ -66,8 +67,8 @@ export function resolveWasmDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Installs the wasm kernel fixes; with `native`, the matmul kernels run on the native OpenBLAS sgemm
- * (falling back to the pure wasm ones for what it does not cover) and the fused GELU/LayerNorm loops
- * run compiled. Calling it again swaps the matmul
+ * (falling back to the pure wasm ones for what it does not cover), the fused GELU/LayerNorm loops
+ * run compiled, and the loss's softmax cross-entropy is one compiled kernel each way. Calling it again swaps the matmul
  * implementation (the benchmark measures both in one process).
  */
 export function registerWasmKernels(native?: NativeBlas): void {
@@ -78,6 +79,10 @@ export function registerWasmKernels(native?: NativeBlas): void {
     ...fusedKernelConfigs(native),
     identityKernelConfig(),
   ];
+  if (native) configs.push(...crossEntropyKernelConfigs(native));
+  for (const name of CROSS_ENTROPY_KERNELS) {
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  }
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);

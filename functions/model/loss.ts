@@ -1,4 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import {
+  hasCrossEntropyKernels,
+  softmaxCrossEntropyRows,
+  softmaxCrossEntropyRowsGrad,
+} from '#model/kernels/cross-entropy.ts';
 
 /**
  * Masked next-token cross-entropy for a causal language model.
@@ -41,6 +46,20 @@ function pickTargets(logits2d: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor1D {
   return tf.gather(tf.reshape(logits2d, [n * v]), flatIndex) as tf.Tensor1D;
 }
 
+/** The same loss and gradient as one compiled kernel each way (kernels/cross-entropy.ts, native addon). */
+function compiledLoss(x: tf.Tensor2D, ids: tf.Tensor1D, normalised: tf.Tensor1D, save: tf.GradSaveFunc) {
+  const targetIds = tf.cast(ids, 'int32') as tf.Tensor1D;
+  const [nll, probs] = softmaxCrossEntropyRows(x, targetIds);
+  save([probs, targetIds, normalised]);
+  return {
+    value: tf.sum(tf.mul(nll, normalised)) as tf.Scalar,
+    gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
+      const [savedProbs, savedIds, savedWeights] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+      return softmaxCrossEntropyRowsGrad(savedProbs, savedIds, tf.mul(savedWeights, dy) as tf.Tensor1D);
+    },
+  };
+}
+
 /**
  * Mean negative log-likelihood of `targets` over the positions where `mask` is 1.
  * Differentiable with respect to `logits` only; a mask of all zeros gives a loss of 0 (and no gradient)
@@ -52,6 +71,9 @@ export function maskedCrossEntropy(logits: tf.Tensor3D, targets: LossTargets): t
     const normalised = tf.div(weights, tf.maximum(tf.sum(weights), tf.scalar(1)));
     const loss = tf.customGrad((x, save) => {
       const x2d = x as tf.Tensor2D;
+      if (hasCrossEntropyKernels()) {
+        return compiledLoss(x2d, ids, normalised as tf.Tensor1D, save as tf.GradSaveFunc);
+      }
       const max = tf.max(x2d, 1, true);
       const exps = tf.exp(tf.sub(x2d, max));
       const sums = tf.sum(exps, 1, true);

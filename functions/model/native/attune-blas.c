@@ -284,6 +284,93 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The data of an Int32Array argument, or NULL (with a JS TypeError thrown) when it is not one. */
+static int32_t *i32(napi_env env, napi_value value, size_t *length) {
+  void *data = NULL;
+  if (!typed_array(env, value, napi_int32_array, &data, length)) {
+    napi_throw_type_error(env, NULL, "attune-blas: expected an Int32Array");
+    return NULL;
+  }
+  return (int32_t *)data;
+}
+
+/*
+ * softmaxCrossEntropy(n, v, logits, ids, nll, probs): per row of the n×v logits, nll = logsumexp − the
+ * target's logit and probs = softmax (kept for the backward). Sums in double.
+ */
+static napi_value softmax_cross_entropy(napi_env env, napi_callback_info info) {
+  size_t argc = 6, len[4];
+  napi_value argv[6];
+  int32_t n, v;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6 || !shape2(env, argv, &n, &v)) {
+    napi_throw_type_error(env, NULL, "attune-blas: softmaxCrossEntropy(n, v, logits, ids, nll, probs)");
+    return NULL;
+  }
+  float *x = f32(env, argv[2], &len[0]);
+  int32_t *ids = x ? i32(env, argv[3], &len[1]) : NULL;
+  float *nll = ids ? f32(env, argv[4], &len[2]) : NULL;
+  float *probs = nll ? f32(env, argv[5], &len[3]) : NULL;
+  if (!probs) return NULL;
+  const size_t total = (size_t)n * (size_t)v;
+  if (len[0] < total || len[1] < (size_t)n || len[2] < (size_t)n || len[3] < total) {
+    napi_throw_range_error(env, NULL, "attune-blas: softmaxCrossEntropy arrays are too short");
+    return NULL;
+  }
+  for (int32_t i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= v) {
+      napi_throw_range_error(env, NULL, "attune-blas: a target id is outside the vocabulary");
+      return NULL;
+    }
+  }
+  for (int32_t i = 0; i < n; i++) {
+    const float *xr = x + (size_t)i * v;
+    float *pr = probs + (size_t)i * v;
+    float max = xr[0];
+    for (int32_t j = 1; j < v; j++) max = xr[j] > max ? xr[j] : max;
+    double sum = 0;
+    for (int32_t j = 0; j < v; j++) {
+      const float e = expf(xr[j] - max);
+      pr[j] = e;
+      sum += e;
+    }
+    const float inverse = (float)(1 / sum);
+    for (int32_t j = 0; j < v; j++) pr[j] *= inverse;
+    nll[i] = (float)(log(sum) + max - xr[ids[i]]);
+  }
+  return NULL;
+}
+
+/* softmaxCrossEntropyGrad(n, v, probs, ids, scale, dx): dx = scale[i]·(probs[i] − onehot(ids[i])). */
+static napi_value softmax_cross_entropy_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 6, len[4];
+  napi_value argv[6];
+  int32_t n, v;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6 || !shape2(env, argv, &n, &v)) {
+    napi_throw_type_error(env, NULL, "attune-blas: softmaxCrossEntropyGrad(n, v, probs, ids, scale, dx)");
+    return NULL;
+  }
+  float *probs = f32(env, argv[2], &len[0]);
+  int32_t *ids = probs ? i32(env, argv[3], &len[1]) : NULL;
+  float *scale = ids ? f32(env, argv[4], &len[2]) : NULL;
+  float *dx = scale ? f32(env, argv[5], &len[3]) : NULL;
+  if (!dx) return NULL;
+  const size_t total = (size_t)n * (size_t)v;
+  if (len[0] < total || len[1] < (size_t)n || len[2] < (size_t)n || len[3] < total) {
+    napi_throw_range_error(env, NULL, "attune-blas: softmaxCrossEntropyGrad arrays are too short");
+    return NULL;
+  }
+  for (int32_t i = 0; i < n; i++) {
+    const float s = scale[i];
+    const float *pr = probs + (size_t)i * v;
+    float *dr = dx + (size_t)i * v;
+    for (int32_t j = 0; j < v; j++) dr[j] = pr[j] * s;
+    if (ids[i] >= 0 && ids[i] < v) dr[ids[i]] -= s;
+  }
+  return NULL;
+}
+
 /* setThreads(n): OpenBLAS's thread count for every later call. Returns the count now in force. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -317,6 +404,8 @@ NAPI_MODULE_INIT() {
       {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxCrossEntropy", NULL, softmax_cross_entropy, NULL, NULL, NULL, napi_default, NULL},
+      {"softmaxCrossEntropyGrad", NULL, softmax_cross_entropy_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;
   return exports;

@@ -48,6 +48,24 @@ export interface NativeBlas {
     dgain: Float32Array,
     dbias: Float32Array,
   ): void;
+  /** Per row of `n×v` logits: nll = logsumexp − the target's logit, probs = softmax. */
+  softmaxCrossEntropy(
+    n: number,
+    v: number,
+    logits: Float32Array,
+    ids: Int32Array,
+    nll: Float32Array,
+    probs: Float32Array,
+  ): void;
+  /** dx = scale[i]·(probs[i] − onehot(ids[i])). */
+  softmaxCrossEntropyGrad(
+    n: number,
+    v: number,
+    probs: Float32Array,
+    ids: Int32Array,
+    scale: Float32Array,
+    dx: Float32Array,
+  ): void;
 }
 
 export interface LoadedNativeBlas {

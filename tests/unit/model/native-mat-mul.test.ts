@@ -53,6 +53,8 @@ const jsBlas: NativeBlas = {
   geluGrad: notMatMul,
   layerNorm: notMatMul,
   layerNormGrad: notMatMul,
+  softmaxCrossEntropy: notMatMul,
+  softmaxCrossEntropyGrad: notMatMul,
 };
 
 let outcome: NativeBlasOutcome;
