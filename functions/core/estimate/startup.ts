@@ -17,24 +17,27 @@ import {
 export const BATCH_STARTUP_SECONDS = { cpu: 120, gpu: 300 } as const;
 
 /**
- * The embedded stack's local runner before any run is measured: a Node process with tsx, TF.js wasm
- * initialised, the model and data read from loopback S3, the artifact written back. Measured on a
- * 2-vCPU Xeon shared with other work (bench/results/estimate-accuracy.json); calibration replaces it.
+ * The embedded stack's local runner before any run is measured: a Node process with tsx, TF.js wasm and
+ * its BLAS addon initialised, the model and data read from loopback S3, the artifact written back. The
+ * fitted fixed part was 4–6 s on a quiet 2-vCPU Xeon and 8–12 s under load
+ * (bench/results/estimate-accuracy*.json, 2026-11-29); calibration replaces it.
  */
-export const EMBEDDED_STARTUP_SECONDS = 12;
+export const EMBEDDED_STARTUP_SECONDS = 8;
 
 /**
- * FLOP/s that Attune's trainer achieves on TF.js wasm, which runs one thread whatever the machine: the
- * estimator's own FLOPs per token times the tokens/s of bench/results/train.json (attune-tiny's shape,
- * batch 8 × 128, 2-vCPU Xeon, 2026-11-29: 246 tok/s fine-tuning, 217 prompt tuning). Prompt tuning
- * achieves less of its counted FLOPs: the frozen model's backward pass still runs through every layer.
+ * FLOP/s that Attune's trainer achieves on TF.js wasm with the OpenBLAS matmul addon (2 threads), before
+ * any run is measured. Prompt tuning measured about 16 GFLOP/s on a quiet 2-vCPU Xeon and 3 GFLOP/s under
+ * load 13 (bench/results/estimate-accuracy*.json, 2026-11-29), so the assumption sits between; without
+ * the addon (no compiler) wasm alone gave 1.4 (bench/results/train.json). Fine-tuning achieves about 1.5×
+ * prompt tuning's counted FLOP/s (train.json: the frozen model's backward still runs through every
+ * layer). Calibration replaces these after three runs.
  */
 export const ASSUMED_WASM_FLOPS: Readonly<Record<RunMethod, number>> = {
-  supervised: 2.1e9,
-  prompt_tuning: 1.4e9,
+  supervised: 12e9,
+  prompt_tuning: 8e9,
 };
 export const WASM_FLOPS_SOURCE =
-  'assumed: TF.js wasm runs one thread; FLOP/s achieved in bench/results/train.json (2-vCPU Xeon, 2026-11-29)';
+  'assumed: TF.js wasm with the OpenBLAS addon, between a quiet and a loaded 2-vCPU Xeon (bench/results/estimate-accuracy*.json, 2026-11-29)';
 
 /** The fixed seconds a plan adds to its compute time, and where that figure comes from. */
 export interface Startup {
