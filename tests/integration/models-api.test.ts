@@ -117,6 +117,31 @@ describe('DELETE /v1/models/{id}', () => {
     expect((await errorOf(res)).message).toContain(pt);
   });
 
+  it('Given a pt: model an alias routes to (even at weight 0), when deleted, then 409 naming the alias, and the model stays', async () => {
+    const { team, auth } = await h.team();
+    const pt = await h.model(team, 'pt');
+    const alias = `ab-${newId('file').slice(-8).toLowerCase()}`;
+    const put = await h.app.request(`/v1/aliases/${alias}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        variants: [
+          { model: 'attune-tiny', weight: 1 },
+          { model: pt, weight: 0 },
+        ],
+      }),
+    });
+    expect(put.status).toBe(201);
+
+    const res = await del(auth, pt);
+
+    expect(res.status).toBe(409);
+    const error = await errorOf(res);
+    expect(error).toMatchObject({ code: 'model_in_use' });
+    expect(error.message).toContain(alias);
+    expect(await listIds(auth)).toContain(pt);
+  });
+
   it("Given a model with its artifact in the bucket, when deleted, then every object under its prefix is gone and the job's checkpoints and other models stay", async () => {
     const { team, auth } = await h.team();
     const doomed = await h.model(team, 'ft');

@@ -4,6 +4,7 @@ import type { AttuneConfig } from '#aws/config.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ConflictError, HttpError, NotFoundError } from '#core/errors.ts';
+import type { AliasStore } from '#core/inference/aliases.ts';
 import { parseTunedModelName } from '#core/jobs/model-names.ts';
 import {
   BASE_MODELS,
@@ -26,20 +27,27 @@ export function defaultModelJobs(config: AttuneConfig): Pick<JobStore, 'listActi
 
 /**
  * Why a tuned model cannot be deleted yet: the team's `pt:` prompts that attach to it (inference would
- * lose their model) and its unfinished jobs that tune it (the trainer reads it when it starts or resumes).
- * Attune refuses rather than cascades: deleting a team's prompts as a side effect would lose work it
- * did not ask to lose, and the 409 names every dependant so it can delete them first.
+ * lose their model), its unfinished jobs that tune it (the trainer reads it when it starts or resumes),
+ * and the team's aliases with it as a variant (requests routed to it would start failing; a weight of 0
+ * counts too, since it is one PUT away from taking traffic). Attune refuses rather than cascades: deleting
+ * a team's prompts or rewriting its aliases as a side effect would lose work it did not ask to lose, and
+ * the 409 names every dependant so it can deal with them first.
  */
 async function dependantsOf(
   models: ModelStore,
   jobs: Pick<JobStore, 'listActive'>,
+  aliases: Pick<AliasStore, 'list'>,
   record: ModelRecord,
 ): Promise<string | null> {
   const prompts = (await models.list(record.team)).filter((m) => m.attachesTo === record.id);
   const training = (await jobs.listActive()).filter((j) => j.team === record.team && j.model === record.id);
+  const routing = (await aliases.list(record.team)).filter((a) =>
+    a.variants.some((v) => v.model === record.id),
+  );
   const parts = [
     ...(prompts.length > 0 ? [`tuned prompts attached to it (${prompts.map((m) => m.id).join(', ')})`] : []),
     ...(training.length > 0 ? [`unfinished jobs tuning it (${training.map((j) => j.id).join(', ')})`] : []),
+    ...(routing.length > 0 ? [`aliases routing to it (${routing.map((a) => a.name).join(', ')})`] : []),
   ];
   return parts.length > 0 ? parts.join(' and ') : null;
 }
@@ -99,7 +107,7 @@ export function modelRoutes(
       });
     }
     const record = await teamModel(models, c.var.team, id);
-    const dependants = await dependantsOf(models, jobs, record);
+    const dependants = await dependantsOf(models, jobs, deps.aliases, record);
     if (dependants) {
       throw new ConflictError(`The model '${id}' has ${dependants}; delete or finish them first.`, {
         param: 'model',
