@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.ts';
+import { type StackProcess, startStackProcess, until } from '#tests/e2e/stack-process.ts';
 
 /**
  * Completions through `npm start` with the official openai client: the embedded stack routes
@@ -16,16 +16,6 @@ const DATASET = Array.from({ length: 8 }, (_, i) => ({
 }))
   .map((line) => JSON.stringify(line))
   .join('\n');
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 500));
-    value = await read();
-  }
-  return value;
-}
 
 describe('inference through npm start and the openai client', () => {
   let stack: StackProcess;

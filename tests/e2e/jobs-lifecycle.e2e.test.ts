@@ -1,7 +1,10 @@
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.ts';
+import { type StackProcess, startStackProcess, until } from '#tests/e2e/stack-process.ts';
 import { isAlive, trainerPidOf } from '#tests/e2e/trainer-process.ts';
+
+/** Fast polling: the SIGKILL test must catch the trainer a step or two past a checkpoint. */
+const POLL_MS = 100;
 
 /**
  * Jobs end to end through `npm start` and the official client, with the real trainer on attune-tiny: a full
@@ -32,17 +35,6 @@ type JobEvent = OpenAI.FineTuning.FineTuningJobEvent & { data?: Record<string, u
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  if (!done(value)) throw new Error(`timed out waiting; last value: ${JSON.stringify(value).slice(0, 500)}`);
-  return value;
-}
-
 describe('fine-tuning jobs through npm start: the real trainer, the local batch runner, the openai client', () => {
   let stack: StackProcess;
   let client: OpenAI;
@@ -65,6 +57,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       () => retrieve(id),
       (j) => TERMINAL.includes(j.status),
       timeoutMs,
+      POLL_MS,
     );
 
   /** Every event of the job, oldest first, read through the client's auto-paging. */
@@ -109,6 +102,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       () => client.files.retrieve(uploaded.id),
       (f) => f.status !== 'uploaded',
       60_000,
+      POLL_MS,
     );
     expect(file.status).toBe('processed');
     fileId = file.id;
@@ -185,6 +179,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       async () => metricSteps(await eventsOf(created.id)).length,
       (n) => n > 0,
       120_000,
+      POLL_MS,
     );
     const pid = await trainerPidOf(created.id);
     expect(pid).toBeDefined();
@@ -194,6 +189,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       () => isAlive(pid as number),
       (alive) => !alive,
       30_000,
+      POLL_MS,
     );
     // The run's end (SIGTERM, checkpoint, exit 143) is reported after the cancel: it must not move the job.
     await new Promise((r) => setTimeout(r, 1000));
@@ -201,6 +197,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
       () => retrieve(created.id),
       (j) => j.actual_wall_seconds !== null,
       10_000,
+      POLL_MS,
     );
     expect(after.status).toBe('cancelled');
     expect(after.fine_tuned_model).toBeNull();
@@ -220,6 +217,7 @@ describe('fine-tuning jobs through npm start: the real trainer, the local batch 
         return last > CHECKPOINT_EVERY && last % CHECKPOINT_EVERY >= 1 && last % CHECKPOINT_EVERY <= 3;
       },
       120_000,
+      POLL_MS,
     );
     const pid = await trainerPidOf(created.id);
     expect(pid).toBeDefined();

@@ -72,3 +72,23 @@ export async function startStackProcess(
     },
   };
 }
+
+/**
+ * Reads every `intervalMs` until `done` holds and returns that value; past `timeoutMs` it throws with the
+ * last value read, so a test that waited in vain says what it saw.
+ */
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  intervalMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    value = await read();
+  }
+  if (!done(value)) throw new Error(`timed out waiting; last value: ${JSON.stringify(value).slice(0, 500)}`);
+  return value;
+}
