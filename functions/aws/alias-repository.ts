@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
 import { teamPk } from '#aws/table-keys.ts';
+import { allTeamItems } from '#aws/team-items.ts';
 import { ConflictError } from '#core/errors.ts';
 import { type AliasState, type AliasStore, NO_STATS, type VariantStats } from '#core/inference/aliases.ts';
 import type { AliasVariant } from '#core/inference/ports.ts';
@@ -197,21 +198,7 @@ export class AliasRepository implements AliasStore {
   }
 
   async list(team: string): Promise<AliasState[]> {
-    const aliases: AliasState[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': teamPk(team), ':prefix': ALIAS_SK_PREFIX },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) aliases.push(toState(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return aliases;
+    return (await allTeamItems(this.dynamo, this.tableName, team, ALIAS_SK_PREFIX)).map(toState);
   }
 
   async delete(team: string, name: string): Promise<boolean> {

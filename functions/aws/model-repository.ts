@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite } from '#aws/conditional-write.ts';
 import { teamPk } from '#aws/table-keys.ts';
+import { allTeamItems } from '#aws/team-items.ts';
 import type { ModelRecord } from '#core/jobs/models.ts';
 import type { ModelStore } from '#core/jobs/ports.ts';
 
@@ -43,20 +44,7 @@ export class ModelRepository implements ModelStore {
 
   /** Newest first. A team has a handful of models, so they are read whole and sorted by creation. */
   async list(team: string): Promise<ModelRecord[]> {
-    const models: ModelRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': teamPk(team), ':prefix': MODEL_SK_PREFIX },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) models.push(toModel(item));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const models = (await allTeamItems(this.dynamo, this.tableName, team, MODEL_SK_PREFIX)).map(toModel);
     return models.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
   }
 
