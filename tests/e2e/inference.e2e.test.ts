@@ -1,6 +1,7 @@
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StackProcess, startStackProcess, until } from '#tests/e2e/stack-process.ts';
+import { runSmallPromptTuning, uploadAndIngest } from '#tests/e2e/openai-flows.ts';
+import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.ts';
 
 /**
  * Completions through `npm start` with the official openai client: the embedded stack routes
@@ -84,30 +85,9 @@ describe('inference through npm start and the openai client', () => {
   });
 
   it('given a prompt tuned by a job on this stack, then completions name it, attach its virtual tokens and change', async () => {
-    const uploaded = await client.files.create({
-      file: await toFile(Buffer.from(DATASET), 'orders.jsonl'),
-      purpose: 'fine-tune',
-    });
-    const file = await until(
-      () => client.files.retrieve(uploaded.id),
-      (f) => f.status !== 'uploaded',
-      60_000,
-    );
+    const file = await uploadAndIngest(client, DATASET, 'orders.jsonl');
     expect(file.status).toBe('processed');
-    const created = await client.fineTuning.jobs.create({
-      model: 'attune-tiny',
-      training_file: file.id,
-      suffix: 'orders',
-      method: {
-        type: 'prompt_tuning',
-        prompt_tuning: { hyperparameters: { n_epochs: 1, batch_size: 4, num_virtual_tokens: 4 } },
-      },
-    } as unknown as OpenAI.FineTuning.JobCreateParams);
-    const job = await until(
-      () => client.fineTuning.jobs.retrieve(created.id),
-      (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status),
-      180_000,
-    );
+    const job = await runSmallPromptTuning(client, file.id, 180_000);
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     const tuned = job.fine_tuned_model as string;
 

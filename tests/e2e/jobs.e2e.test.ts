@@ -1,6 +1,7 @@
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StackProcess, startStackProcess, until } from '#tests/e2e/stack-process.ts';
+import { runSmallPromptTuning, uploadAndIngest } from '#tests/e2e/openai-flows.ts';
+import { type StackProcess, startStackProcess } from '#tests/e2e/stack-process.ts';
 
 const DATASET = Array.from({ length: 8 }, (_, i) => ({
   messages: [
@@ -25,37 +26,16 @@ describe('a prompt-tuning job through npm start: local batch runner, real traine
   });
 
   it('given a processed file, when a prompt-tuning job is created, then it succeeds and its pt: model is listed', async () => {
-    const uploaded = await client.files.create({
-      file: await toFile(Buffer.from(DATASET), 'orders.jsonl'),
-      purpose: 'fine-tune',
-    });
-    const file = await until(
-      () => client.files.retrieve(uploaded.id),
-      (f) => f.status !== 'uploaded',
-      60_000,
-    );
+    const file = await uploadAndIngest(client, DATASET, 'orders.jsonl');
     expect(file.status).toBe('processed');
 
-    const created = await client.fineTuning.jobs.create({
-      model: 'attune-tiny',
-      training_file: file.id,
-      suffix: 'orders',
-      method: {
-        type: 'prompt_tuning',
-        prompt_tuning: { hyperparameters: { n_epochs: 1, batch_size: 4, num_virtual_tokens: 4 } },
-      },
-    } as unknown as OpenAI.FineTuning.JobCreateParams);
-    const job = await until(
-      () => client.fineTuning.jobs.retrieve(created.id),
-      (j) => ['succeeded', 'failed', 'cancelled'].includes(j.status),
-      120_000,
-    );
+    const job = await runSmallPromptTuning(client, file.id, 120_000);
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     expect(job.fine_tuned_model).toMatch(/^pt:attune-tiny:/);
 
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain(job.fine_tuned_model);
-    const events = await client.fineTuning.jobs.listEvents(created.id, { limit: 100 });
+    const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 });
     expect(events.data.some((e) => e.type === 'metrics')).toBe(true);
   });
 });
