@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '#core/errors.ts';
 import { type Gpt2Config, gpt2ConfigToJson, parseGpt2Config } from '#model/config.ts';
 import { type Gpt2Weights, gpt2WeightShapes } from '#model/gpt2.ts';
+import { readRequiredFiles } from '#model/required-files.ts';
 import { readSafetensors, type SafeTensor, toFloat32, writeSafetensors } from '#model/safetensors.ts';
 
 /**
@@ -67,21 +68,13 @@ export function weightsToSafetensors(weights: Gpt2Weights): Uint8Array {
   return writeSafetensors(tensors, { format: 'pt' });
 }
 
-async function readRequired(dir: string, file: string): Promise<Buffer> {
-  try {
-    return await readFile(path.join(dir, file));
-  } catch (cause) {
-    throw new FormatError(`model directory ${dir} has no readable ${file}`, { cause });
-  }
-}
-
 /** Reads and validates a model directory. */
 export async function loadModelDir(dir: string): Promise<ModelDir> {
-  const [configBytes, weightBytes, tokenizerBytes] = await Promise.all([
-    readRequired(dir, CONFIG_FILE),
-    readRequired(dir, WEIGHTS_FILE),
-    readRequired(dir, TOKENIZER_FILE),
-  ]);
+  const [configBytes, weightBytes, tokenizerBytes] = await readRequiredFiles(
+    dir,
+    [CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE],
+    'model directory',
+  );
   let configJson: unknown;
   try {
     configJson = JSON.parse(configBytes.toString('utf8'));

@@ -1,10 +1,11 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { FormatError, ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
+import { readRequiredFiles } from '#model/required-files.ts';
 import { readSafetensors, type SafeTensor, toFloat32, writeSafetensors } from '#model/safetensors.ts';
 
 /**
@@ -226,22 +227,15 @@ export async function savePeftPrompt(
   ]);
 }
 
-async function readRequired(dir: string, file: string): Promise<Buffer> {
-  try {
-    return await readFile(path.join(dir, file));
-  } catch (cause) {
-    throw new FormatError(`prompt adapter directory ${dir} has no readable ${file}`, { cause });
-  }
-}
-
 /** Reads a PEFT prompt-tuning adapter directory (ours or one saved by PEFT). */
 export async function loadPeftPrompt(
   dir: string,
 ): Promise<{ prompt: tf.Variable<tf.Rank.R2>; config: PeftPromptConfig }> {
-  const [configBytes, weightBytes] = await Promise.all([
-    readRequired(dir, ADAPTER_CONFIG_FILE),
-    readRequired(dir, ADAPTER_WEIGHTS_FILE),
-  ]);
+  const [configBytes, weightBytes] = await readRequiredFiles(
+    dir,
+    [ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE],
+    'prompt adapter directory',
+  );
   return peftPromptFromFiles({
     adapterConfigJson: configBytes.toString('utf8'),
     adapterModel: new Uint8Array(weightBytes),
