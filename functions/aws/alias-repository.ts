@@ -14,6 +14,8 @@ import type { AliasVariant } from '#core/inference/ports.ts';
  * counting is one atomic `SET stats.#m.served = stats.#m.served + 1` on the item, conditional on the
  * variant still being there. `revision` (random) changes only when the variants do, so a replace never
  * loses an increment that raced it, and never applies to an alias deleted and created again meanwhile.
+ * `generation` (random) is set at creation and kept by replaces: counts are conditional on it, so a
+ * completion served by an alias that was since deleted and created again counts toward neither.
  */
 export const ALIAS_SK_PREFIX = 'ALIAS#';
 export const aliasSk = (name: string): string => `${ALIAS_SK_PREFIX}${name}`;
@@ -28,6 +30,7 @@ interface AliasItem {
   createdAt: number;
   updatedAt: number;
   revision: string;
+  generation: string;
   stats: Record<string, Partial<VariantStats> | undefined>;
 }
 
@@ -40,6 +43,7 @@ function toState(item: Record<string, unknown>): AliasState {
     variants,
     createdAt: Number(alias.createdAt),
     updatedAt: Number(alias.updatedAt),
+    generation: String(alias.generation),
     stats: variants.map((v) => {
       const s = alias.stats?.[v.model];
       return {
@@ -51,37 +55,41 @@ function toState(item: Record<string, unknown>): AliasState {
   };
 }
 
+/** Which variant of which alias, in which generation, served a completion. */
+export interface ServingVariant {
+  readonly alias: string;
+  readonly generation: string;
+  readonly model: string;
+}
+
+/** Counts apply only while the alias is the same one (its generation) and still has the variant. */
+const VARIANT_STILL_SERVING = 'attribute_exists(stats.#m) AND generation = :generation';
+
 /**
- * The update that counts one served request for `model` of the team's alias: atomic, and refused (a
- * condition failure) when the alias or that variant no longer exists, so a removed variant is not revived.
+ * The update that counts one served request for the variant: atomic, and refused (a condition failure)
+ * when the alias, its generation or that variant is gone, so a removed variant is not revived.
  */
-export function countServedUpdate(tableName: string, team: string, alias: string, model: string) {
+export function countServedUpdate(tableName: string, team: string, variant: ServingVariant) {
   return {
     TableName: tableName,
-    Key: { pk: teamPk(team), sk: aliasSk(alias) },
+    Key: { pk: teamPk(team), sk: aliasSk(variant.alias) },
     UpdateExpression: 'SET stats.#m.served = stats.#m.served + :one',
-    ConditionExpression: 'attribute_exists(stats.#m)',
-    ExpressionAttributeNames: { '#m': model },
-    ExpressionAttributeValues: { ':one': 1 },
+    ConditionExpression: VARIANT_STILL_SERVING,
+    ExpressionAttributeNames: { '#m': variant.model },
+    ExpressionAttributeValues: { ':one': 1, ':generation': variant.generation },
   };
 }
 
-/** The update that adds one feedback `score` to `model`'s counters, under the same condition. */
-export function countFeedbackUpdate(
-  tableName: string,
-  team: string,
-  alias: string,
-  model: string,
-  score: number,
-) {
+/** The update that adds one feedback `score` to the variant's counters, under the same condition. */
+export function countFeedbackUpdate(tableName: string, team: string, variant: ServingVariant, score: number) {
   return {
     TableName: tableName,
-    Key: { pk: teamPk(team), sk: aliasSk(alias) },
+    Key: { pk: teamPk(team), sk: aliasSk(variant.alias) },
     UpdateExpression:
       'SET stats.#m.feedbackCount = stats.#m.feedbackCount + :one, stats.#m.feedbackSum = stats.#m.feedbackSum + :score',
-    ConditionExpression: 'attribute_exists(stats.#m)',
-    ExpressionAttributeNames: { '#m': model },
-    ExpressionAttributeValues: { ':one': 1, ':score': score },
+    ConditionExpression: VARIANT_STILL_SERVING,
+    ExpressionAttributeNames: { '#m': variant.model },
+    ExpressionAttributeValues: { ':one': 1, ':score': score, ':generation': variant.generation },
   };
 }
 
@@ -125,6 +133,7 @@ export class AliasRepository implements AliasStore {
           createdAt: now,
           updatedAt: now,
           revision: randomUUID(),
+          generation: randomUUID(),
           stats: Object.fromEntries(plain.map((v) => [v.model, { ...NO_STATS }])),
         };
         const created = await conditionalWrite(() =>

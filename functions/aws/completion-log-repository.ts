@@ -30,7 +30,14 @@ interface CompletionItem extends ServedCompletion {
 }
 
 function toServed(c: CompletionItem): ServedCompletion {
-  return { team: c.team, id: c.id, model: c.model, alias: c.alias ?? null, createdAt: Number(c.createdAt) };
+  return {
+    team: c.team,
+    id: c.id,
+    model: c.model,
+    alias: c.alias ?? null,
+    aliasGeneration: c.aliasGeneration ?? null,
+    createdAt: Number(c.createdAt),
+  };
 }
 
 /** Why a transaction was cancelled: the code for each of its items, in order. */
@@ -68,6 +75,7 @@ export class CompletionLogRepository implements CompletionLog {
             id: entry.id,
             model: entry.model,
             alias: entry.alias,
+            aliasGeneration: entry.aliasGeneration,
             createdAt: entry.createdAt,
             [TTL_ATTRIBUTE]: entry.createdAt + COMPLETION_RETENTION_SECONDS,
           },
@@ -75,11 +83,10 @@ export class CompletionLogRepository implements CompletionLog {
         }),
       ),
     );
-    if (!stored || entry.alias === null) return;
+    if (!stored || entry.alias === null || entry.aliasGeneration === null) return;
+    const served = { alias: entry.alias, generation: entry.aliasGeneration, model: entry.model };
     await conditionalWrite(() =>
-      this.dynamo.send(
-        new UpdateCommand(countServedUpdate(this.tableName, entry.team, entry.alias as string, entry.model)),
-      ),
+      this.dynamo.send(new UpdateCommand(countServedUpdate(this.tableName, entry.team, served))),
     );
   }
 
@@ -114,7 +121,7 @@ export class CompletionLogRepository implements CompletionLog {
         ':at': feedback.createdAt,
       },
     };
-    let countVariant = completion.alias !== null;
+    let countVariant = completion.alias !== null && completion.aliasGeneration !== null;
     for (let attempt = 0; attempt < MAX_TRANSACTION_ATTEMPTS; attempt++) {
       if (!countVariant) {
         const written = await conditionalWrite(() => this.dynamo.send(new UpdateCommand(setFeedback)));
@@ -129,8 +136,11 @@ export class CompletionLogRepository implements CompletionLog {
                 Update: countFeedbackUpdate(
                   this.tableName,
                   team,
-                  completion.alias as string,
-                  completion.model,
+                  {
+                    alias: completion.alias as string,
+                    generation: completion.aliasGeneration as string,
+                    model: completion.model,
+                  },
                   feedback.score,
                 ),
               },
@@ -142,7 +152,7 @@ export class CompletionLogRepository implements CompletionLog {
         const codes = cancellationCodes(error);
         if (!codes) throw error;
         if (codes[0] === 'ConditionalCheckFailed') return this.lostRace(team, id);
-        // The alias or its variant is gone: the feedback still belongs to the completion.
+        // The alias, its variant or its generation is gone: the feedback still belongs to the completion.
         if (codes[1] === 'ConditionalCheckFailed') countVariant = false;
         else await sleep(10 * 2 ** attempt * Math.random());
       }

@@ -178,6 +178,7 @@ export class CompletionService {
         id: completion.id,
         model: resolved.served,
         alias: resolved.alias,
+        aliasGeneration: resolved.aliasGeneration,
         createdAt: completion.created,
       });
     } catch (error) {

@@ -18,8 +18,12 @@ const A = 'attune-tiny';
 const B = 'pt:attune-tiny:x::b';
 const C = 'pt:attune-tiny:x::c';
 
-function serve(t: string, alias: string | null, model: string) {
-  return log.recordServed({ team: t, id: `cmpl-${randomUUID()}`, model, alias, createdAt: NOW });
+/** A completion served through `alias` as it is now (its current generation), or directly. */
+async function serve(t: string, alias: string | null, model: string) {
+  const aliasGeneration = alias === null ? null : ((await aliases.get(t, alias))?.generation ?? null);
+  const entry = { team: t, id: `cmpl-${randomUUID()}`, model, alias, aliasGeneration, createdAt: NOW };
+  await log.recordServed(entry);
+  return entry;
 }
 
 describe('alias repository (DynamoDB Local)', () => {
@@ -37,6 +41,7 @@ describe('alias repository (DynamoDB Local)', () => {
       variants,
       createdAt: NOW,
       updatedAt: NOW,
+      generation: expect.any(String),
       stats: [NO_STATS, NO_STATS],
     });
     expect(await aliases.get(t, 'chat')).toEqual(alias);
@@ -111,10 +116,41 @@ describe('alias repository (DynamoDB Local)', () => {
 
   it('Given a deleted alias, when a request it served is recorded, then nothing is recreated', async () => {
     const t = team();
-    await aliases.put(t, 'gone', [{ model: A, weight: 1 }], NOW);
+    const { alias } = await aliases.put(t, 'gone', [{ model: A, weight: 1 }], NOW);
     expect(await aliases.delete(t, 'gone')).toBe(true);
-    await serve(t, 'gone', A);
+    await log.recordServed({
+      team: t,
+      id: `cmpl-${randomUUID()}`,
+      model: A,
+      alias: 'gone',
+      aliasGeneration: alias.generation,
+      createdAt: NOW,
+    });
     expect(await aliases.get(t, 'gone')).toBeUndefined();
+  });
+
+  it('Given an alias replaced, then it keeps its generation', async () => {
+    const t = team();
+    const first = await aliases.put(t, 'ab', [{ model: A, weight: 1 }], NOW);
+    const second = await aliases.put(t, 'ab', [{ model: B, weight: 1 }], NOW + 1);
+    expect(second.alias.generation).toBe(first.alias.generation);
+  });
+
+  it('Given an alias deleted and created again, when a request the old one served is recorded, then the new one does not count it', async () => {
+    const t = team();
+    const old = await aliases.put(t, 'ab', [{ model: A, weight: 1 }], NOW);
+    await aliases.delete(t, 'ab');
+    const recreated = await aliases.put(t, 'ab', [{ model: A, weight: 1 }], NOW + 1);
+    expect(recreated.alias.generation).not.toBe(old.alias.generation);
+    await log.recordServed({
+      team: t,
+      id: `cmpl-${randomUUID()}`,
+      model: A,
+      alias: 'ab',
+      aliasGeneration: old.alias.generation,
+      createdAt: NOW,
+    });
+    expect((await aliases.get(t, 'ab'))?.stats).toEqual([NO_STATS]);
   });
 
   it('Given no alias, when deleted, then false', async () => {

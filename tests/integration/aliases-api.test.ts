@@ -32,9 +32,19 @@ async function teamWithAlias() {
   return { ...t, pt, variants, created: (await res.json()) as AliasObject };
 }
 
-function served(team: string, model: string, alias: string | null = 'chat') {
-  const entry = { team, id: `cmpl-${randomUUID()}`, model, alias, createdAt: Math.floor(Date.now() / 1000) };
-  return h.deps.completions.recordServed(entry).then(() => entry);
+async function served(team: string, model: string, alias: string | null = 'chat') {
+  const aliasGeneration =
+    alias === null ? null : ((await h.deps.aliases.get(team, alias))?.generation ?? null);
+  const entry = {
+    team,
+    id: `cmpl-${randomUUID()}`,
+    model,
+    alias,
+    aliasGeneration,
+    createdAt: Math.floor(Date.now() / 1000),
+  };
+  await h.deps.completions.recordServed(entry);
+  return entry;
 }
 
 describe('PUT /v1/aliases/{name}', () => {

@@ -25,7 +25,8 @@ async function served(
   model = A,
   createdAt = NOW,
 ): Promise<ServedCompletion> {
-  const entry = { team: t, id: `cmpl-${randomUUID()}`, model, alias, createdAt };
+  const aliasGeneration = alias === null ? null : ((await aliases.get(t, alias))?.generation ?? null);
+  const entry = { team: t, id: `cmpl-${randomUUID()}`, model, alias, aliasGeneration, createdAt };
   await log.recordServed(entry);
   return entry;
 }
@@ -129,5 +130,15 @@ describe('completion log repository (DynamoDB Local)', () => {
     expect((await log.recordFeedback(t, entry.id, feedback(1))).status).toBe('recorded');
     expect((await aliases.get(t, 'ab'))?.stats).toEqual([{ served: 0, feedbackCount: 0, feedbackSum: 0 }]);
     expect(await log.recordFeedback(t, entry.id, feedback(1))).toEqual({ status: 'duplicate' });
+  });
+
+  it('Given an alias deleted and created again, when a completion of the old one gets feedback, then it is recorded but not counted on the new one', async () => {
+    const t = team();
+    await aliases.put(t, 'ab', [{ model: A, weight: 1 }], NOW);
+    const entry = await served(t, 'ab', A);
+    await aliases.delete(t, 'ab');
+    await aliases.put(t, 'ab', [{ model: A, weight: 1 }], NOW + 1);
+    expect((await log.recordFeedback(t, entry.id, feedback(1))).status).toBe('recorded');
+    expect((await aliases.get(t, 'ab'))?.stats).toEqual([{ served: 0, feedbackCount: 0, feedbackSum: 0 }]);
   });
 });

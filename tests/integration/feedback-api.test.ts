@@ -18,11 +18,14 @@ const feedback = (auth: Auth, body: unknown) =>
 
 /** A completion served to `team`, recorded as the completion handler records it. */
 async function served(team: string, alias: string | null = null, model = 'attune-tiny') {
+  const aliasGeneration =
+    alias === null ? null : ((await h.deps.aliases.get(team, alias))?.generation ?? null);
   const entry = {
     team,
     id: `chatcmpl-${randomUUID()}`,
     model,
     alias,
+    aliasGeneration,
     createdAt: Math.floor(Date.now() / 1000),
   };
   await h.deps.completions.recordServed(entry);

@@ -28,6 +28,8 @@ export interface ResolvedModel {
   readonly served: string;
   /** The alias the request named, or null. */
   readonly alias: string | null;
+  /** The alias's `generation` (see AliasRecord), or null. */
+  readonly aliasGeneration: string | null;
   readonly weights: ServedWeights;
   readonly prompt: ServedPrompt | null;
 }
@@ -130,16 +132,18 @@ export async function resolveModel(request: ResolveRequest, deps: ResolveDeps): 
   const { team, model, adapter } = request;
   let served = model;
   let alias: string | null = null;
+  let aliasGeneration: string | null = null;
   let resolved = await resolveModelName(deps, team, model);
   if (!resolved && parseTunedModelName(model) === undefined) {
     const record = await deps.aliases.get(team, model);
     if (!record) throw modelNotFound(model);
     served = pickVariant(record, request.user, deps.random).model;
     alias = record.name;
+    aliasGeneration = record.generation;
     resolved = await resolveModelName(deps, team, served);
   }
   if (!resolved) throw modelNotFound(served);
-  if (adapter === undefined) return { served, alias, ...resolved };
+  if (adapter === undefined) return { served, alias, aliasGeneration, ...resolved };
   if (resolved.prompt) {
     throw new ValidationError(
       `'${served}' already carries a tuned prompt; 'adapter' attaches one to a base or ft: model only.`,
@@ -149,6 +153,7 @@ export async function resolveModel(request: ResolveRequest, deps: ResolveDeps): 
   return {
     served,
     alias,
+    aliasGeneration,
     weights: resolved.weights,
     prompt: await resolveAdapter(deps, team, adapter, resolved.weights),
   };

@@ -20,6 +20,12 @@ export interface AliasRecord {
   readonly createdAt: number;
   /** Unix seconds; a weight change (an instant rollback) moves it. */
   readonly updatedAt: number;
+  /**
+   * A random id given when the alias is created and kept by every replace. An alias deleted and created
+   * again under the same name has a new one, so completions served by the old alias (kept 30 days for
+   * feedback) never count toward the new one's variants.
+   */
+  readonly generation: string;
 }
 
 /** Reads aliases on the completion path. */
@@ -36,6 +42,8 @@ export interface ServedCompletion {
   readonly model: string;
   /** The alias the request named, or null when it named a model directly. */
   readonly alias: string | null;
+  /** That alias's `generation` when it served the request, or null. */
+  readonly aliasGeneration: string | null;
   /** Unix seconds. */
   readonly createdAt: number;
 }

@@ -4,7 +4,7 @@ import { pickVariant, stickyDraw } from '#core/inference/alias-routing.ts';
 import type { AliasRecord, AliasVariant } from '#core/inference/ports.ts';
 
 function alias(variants: AliasVariant[], name = 'support-bot'): AliasRecord {
-  return { team: 't', name, variants, createdAt: 1, updatedAt: 1 };
+  return { team: 't', name, variants, createdAt: 1, updatedAt: 1, generation: 'g1' };
 }
 
 /** A deterministic stream of draws spread evenly over [0, 1). */

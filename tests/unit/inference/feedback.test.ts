@@ -14,6 +14,7 @@ const SERVED: ServedCompletion = {
   id: 'cmpl-1',
   model: 'pt:attune-tiny:team-a::abc',
   alias: 'chat',
+  aliasGeneration: 'g1',
   createdAt: 100,
 };
 

@@ -27,6 +27,7 @@ const ALIAS: AliasRecord = {
   variants: [{ model: 'attune-tiny', weight: 1 }],
   createdAt: 1,
   updatedAt: 1,
+  generation: 'g-bot-1',
 };
 
 const keys = {
@@ -130,7 +131,14 @@ describe('POST /v1/completions', () => {
     const body = (await (await post('completions', { ...BASIC, model: 'bot' })).json()) as TextCompletion;
     expect(body.model).toBe('attune-tiny');
     expect(served).toEqual([
-      { team: 'red', id: body.id, model: 'attune-tiny', alias: 'bot', createdAt: 1_800_000_000 },
+      {
+        team: 'red',
+        id: body.id,
+        model: 'attune-tiny',
+        alias: 'bot',
+        aliasGeneration: 'g-bot-1',
+        createdAt: 1_800_000_000,
+      },
     ]);
   });
 

@@ -39,14 +39,23 @@ const ALIASES: AliasRecord[] = [
     ],
     createdAt: 1,
     updatedAt: 1,
+    generation: 'g1',
   },
-  { team: 'red', name: 'loop', variants: [{ model: 'bot', weight: 1 }], createdAt: 1, updatedAt: 1 },
+  {
+    team: 'red',
+    name: 'loop',
+    variants: [{ model: 'bot', weight: 1 }],
+    createdAt: 1,
+    updatedAt: 1,
+    generation: 'g1',
+  },
   {
     team: 'blue',
     name: 'blue-bot',
     variants: [{ model: 'attune-tiny', weight: 1 }],
     createdAt: 1,
     updatedAt: 1,
+    generation: 'g1',
   },
 ];
 
@@ -78,6 +87,7 @@ describe('resolveModel', () => {
     expect(await resolve('attune-tiny')).toEqual({
       served: 'attune-tiny',
       alias: null,
+      aliasGeneration: null,
       weights: { kind: 'base', id: 'attune-tiny', directory: 'models/attune-tiny' },
       prompt: null,
     });
@@ -107,6 +117,10 @@ describe('resolveModel', () => {
     const high = await resolve('bot', {}, () => 0.9);
     expect([low.served, low.alias]).toEqual(['attune-tiny', 'bot']);
     expect([high.served, high.alias, high.prompt?.id]).toEqual([PT, 'bot', PT]);
+  });
+
+  it("given an alias, then the resolution carries the alias's generation, so its counts go to that alias only", async () => {
+    expect((await resolve('bot')).aliasGeneration).toBe('g1');
   });
 
   it('given an alias and a user, then the same user always gets the same variant', async () => {
