@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { adamwStep, hasAdamWKernels, sumOfSquares } from '#model/kernels/adamw.ts';
 
 /**
  * AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization") with global-norm gradient
@@ -11,6 +12,9 @@ import * as tf from '@tensorflow/tfjs';
  * The update matches `torch.optim.AdamW` step for step, so the PyTorch reference trains the same way:
  * `p ← p·(1 − lr·wd)`, `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`,
  * `p ← p − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)`.
+ *
+ * On the wasm backend the update of each tensor and the global norm are one kernel each
+ * (kernels/adamw.ts, compiled when the native addon loads), giving the same bits as the tf ops here.
  */
 
 export interface AdamWOptions {
@@ -121,6 +125,9 @@ export class AdamW {
   }
 
   private globalNorm(grads: tf.NamedTensorMap): number {
+    if (hasAdamWKernels()) {
+      return Math.sqrt(sumOfSquares([...this.slots.keys()].map((name) => grads[name] as tf.Tensor)));
+    }
     const squared = tf.tidy(() =>
       tf.addN([...this.slots.keys()].map((name) => tf.sum(tf.square(grads[name] as tf.Tensor)))),
     );
@@ -134,6 +141,17 @@ export class AdamW {
     grad: tf.Tensor,
     k: { gradScale: number; stepSize: number; vCorrection: number; learningRate: number },
   ): void {
+    if (hasAdamWKernels()) {
+      tf.tidy(() => {
+        const decay = slot.decays ? 1 - k.learningRate * this.weightDecay : 1;
+        const scalars = { ...k, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, decay };
+        const [param, m, v] = adamwStep(slot.param, grad, slot.m, slot.v, scalars);
+        slot.param.assign(param);
+        slot.m.assign(m);
+        slot.v.assign(v);
+      });
+      return;
+    }
     tf.tidy(() => {
       const g = k.gradScale === 1 ? grad : tf.mul(grad, k.gradScale);
       const m = tf.add(tf.mul(slot.m, this.beta1), tf.mul(g, 1 - this.beta1));

@@ -1,5 +1,8 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { adamwKernelConfigs } from '#model/kernels/adamw.ts';
+import { type CompiledFusedKernels, compiledFusedKernels } from '#model/kernels/fused-ops-native.ts';
+import { trainKernelConfigs } from '#model/kernels/native-train-kernels.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -196,73 +199,26 @@ const layerNormGrad: KernelFunc = ({ inputs, backend }) => {
   return [dxOut, dgOut, dbOut];
 };
 
-const nativeGelu =
-  (blas: NativeBlas): KernelFunc =>
-  ({ inputs, backend }) => {
-    const x = inputs.x as TensorInfo;
-    const h = heap(backend);
-    const out = h.out([...x.shape]);
-    blas.gelu(h.view(x), h.view(out));
-    return out;
-  };
-
-const nativeGeluGrad =
-  (blas: NativeBlas): KernelFunc =>
-  ({ inputs, backend }) => {
-    const x = inputs.x as TensorInfo;
-    const h = heap(backend);
-    const out = h.out([...x.shape]);
-    blas.geluGrad(h.view(x), h.view(inputs.dy as TensorInfo), h.view(out));
-    return out;
-  };
-
-const nativeLayerNorm =
-  (blas: NativeBlas): KernelFunc =>
-  ({ inputs, backend, attrs }) => {
-    const x = inputs.x as TensorInfo;
-    const c = x.shape.at(-1) as number;
-    const rows = tf.util.sizeFromShape(x.shape) / c;
-    const h = heap(backend);
-    const out = h.out([...x.shape]);
-    const mean = h.out([rows]);
-    const rstd = h.out([rows]);
-    const { epsilon } = attrs as unknown as { epsilon: number };
-    const v = (t: unknown) => h.view(t as TensorInfo);
-    blas.layerNorm(rows, c, epsilon, v(x), v(inputs.gain), v(inputs.bias), v(out), v(mean), v(rstd));
-    return [out, mean, rstd];
-  };
-
-const nativeLayerNormGrad =
-  (blas: NativeBlas): KernelFunc =>
-  ({ inputs, backend }) => {
-    const x = inputs.x as TensorInfo;
-    const c = x.shape.at(-1) as number;
-    const rows = tf.util.sizeFromShape(x.shape) / c;
-    const h = heap(backend);
-    const dx = h.out([...x.shape]);
-    const dg = h.out([c]);
-    const db = h.out([c]);
-    const v = (t: unknown) => h.view(t as TensorInfo);
-    const { dy, gain, mean, rstd } = inputs;
-    blas.layerNormGrad(rows, c, v(x), v(dy), v(gain), v(mean), v(rstd), v(dx), v(dg), v(db));
-    return [dx, dg, db];
-  };
-
 /**
  * The kernel configs to register on the wasm backend: with `native`, the loops run compiled in the
- * native addon (functions/model/native), else in JS.
+ * native addon (functions/model/native), else in JS. The training step's other fused kernels come with
+ * them (AdamW and the gradient norm, kernels/adamw.ts; with `native`, the leading-axis `Sum`, row
+ * `GatherV2` and last-axis `SplitV` of kernels/native-train-kernels.ts), so whoever registers these
+ * registers those.
  */
 export function fusedKernelConfigs(native?: NativeBlas): KernelConfig[] {
-  const pick = (js: KernelFunc, compiled: (blas: NativeBlas) => KernelFunc) =>
-    native ? compiled(native) : js;
+  const compiled = native ? compiledFusedKernels(native) : undefined;
+  const pick = (js: KernelFunc, name: keyof CompiledFusedKernels) => compiled?.[name] ?? js;
   return [
-    { kernelName: GELU, backendName: 'wasm', kernelFunc: pick(gelu, nativeGelu) },
-    { kernelName: GELU_GRAD, backendName: 'wasm', kernelFunc: pick(geluGrad, nativeGeluGrad) },
-    { kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: pick(layerNorm, nativeLayerNorm) },
+    ...adamwKernelConfigs(native),
+    ...trainKernelConfigs(native),
+    { kernelName: GELU, backendName: 'wasm', kernelFunc: pick(gelu, 'gelu') },
+    { kernelName: GELU_GRAD, backendName: 'wasm', kernelFunc: pick(geluGrad, 'geluGrad') },
+    { kernelName: LAYER_NORM, backendName: 'wasm', kernelFunc: pick(layerNorm, 'layerNorm') },
     {
       kernelName: LAYER_NORM_GRAD,
       backendName: 'wasm',
-      kernelFunc: pick(layerNormGrad, nativeLayerNormGrad),
+      kernelFunc: pick(layerNormGrad, 'layerNormGrad'),
     },
   ];
 }

@@ -66,6 +66,26 @@ export interface NativeBlas {
     scale: Float32Array,
     dx: Float32Array,
   ): void;
+  /** out[j] = Σ_r x[r·cols + j] (double accumulation): a sum over leading axes, as bias gradients need. */
+  sumLeading(rows: number, cols: number, x: Float32Array, out: Float32Array): void;
+  /** Σ x², accumulated in double. */
+  sumSquares(x: Float32Array): number;
+  /** out row i = x row indices[i] (rows of `width`); throws a RangeError naming an index outside [0, rows). */
+  gatherRows(rows: number, width: number, x: Float32Array, indices: Int32Array, out: Float32Array): void;
+  /**
+   * One AdamW step into fresh outputs, in float32 as optimizer.ts's tf-op update; `scalars` (Float64Array):
+   * gradScale, beta1, 1 − beta1, beta2, 1 − beta2, vCorrection, epsilon, decay factor, stepSize.
+   */
+  adamw(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    paramOut: Float32Array,
+    mOut: Float32Array,
+    vOut: Float32Array,
+    scalars: Float64Array,
+  ): void;
 }
 
 export interface LoadedNativeBlas {
@@ -88,9 +108,25 @@ export interface LoadNativeBlasOptions {
 }
 
 const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'attune-blas.c');
+/** Compiled with the main source when they sit beside it (a test's one-file source has none). */
+const COMPANIONS = ['attune-fused.c', 'attune-loss.c', 'attune-train.c'];
+const HEADER = 'attune-blas.h';
 const LIBRARY = 'libopenblas.so.0';
-/** Portable code (no -march=native: a cache copied to another CPU must still run). */
-const COMPILE_FLAGS = ['-x', 'c++', '-O3', '-shared', '-fPIC'];
+/**
+ * Portable code (no -march=native: a cache copied to another CPU must still run; the element-wise loops
+ * carry their own AVX2/AVX-512 clones). No fused multiply-add contraction, so every clone computes the
+ * same bits, and AdamW the same bits as the tf-op update; no FP traps or errno, so the loops vectorise.
+ */
+const COMPILE_FLAGS = [
+  '-x',
+  'c++',
+  '-O3',
+  '-ffp-contract=off',
+  '-fno-trapping-math',
+  '-fno-math-errno',
+  '-shared',
+  '-fPIC',
+];
 const run = promisify(execFile);
 
 /** `ATTUNE_NATIVE_BLAS` values that turn the native path off. */
@@ -145,12 +181,18 @@ export function chosenCoreType(env: NodeJS.ProcessEnv): string | undefined {
   return env.OPENBLAS_CORETYPE || openblasCoreType(cpuFlags());
 }
 
-async function build(source: string, target: string, env: NodeJS.ProcessEnv): Promise<void> {
+/** The files a build compiles: the main source and the companions beside it. */
+function sourceFiles(source: string): string[] {
+  const beside = COMPANIONS.map((name) => path.join(path.dirname(source), name)).filter(existsSync);
+  return [source, ...beside];
+}
+
+async function build(sources: string[], target: string, env: NodeJS.ProcessEnv): Promise<void> {
   const headers = nodeHeaders();
   if (!headers) throw new Error(`Node's headers (node_api.h) are not beside ${process.execPath}`);
   mkdirSync(path.dirname(target), { recursive: true });
   const partial = `${target}.${process.pid}.tmp`;
-  const args = [...COMPILE_FLAGS, `-I${headers}`, source, '-o', partial, `-l:${LIBRARY}`];
+  const args = [...COMPILE_FLAGS, `-I${headers}`, ...sources, '-o', partial, `-l:${LIBRARY}`];
   try {
     await run(env.CXX || 'g++', args, { timeout: 120_000 });
     // Atomic: a concurrent process (another test worker) sees the whole addon or none.
@@ -203,15 +245,17 @@ export async function loadNativeBlas(options: LoadNativeBlasOptions = {}): Promi
   const source = options.source ?? SOURCE;
   if (!existsSync(source)) return { ok: false, reason: `source ${path.basename(source)} not found` };
   try {
-    const text = readFileSync(source);
-    const key = createHash('sha256')
-      .update(text)
+    const sources = sourceFiles(source);
+    const hash = createHash('sha256');
+    const header = path.join(path.dirname(source), HEADER);
+    for (const file of existsSync(header) ? [...sources, header] : sources) hash.update(readFileSync(file));
+    const key = hash
       .update(`${process.versions.modules} ${process.versions.napi} ${process.arch} ${env.CXX ?? ''}`)
       .update(COMPILE_FLAGS.join(' '))
       .digest('hex')
       .slice(0, 16);
     const file = path.join(cacheDir(env), `attune-blas-abi${process.versions.modules}-${key}.node`);
-    if (!existsSync(file)) await build(source, file, env);
+    if (!existsSync(file)) await build(sources, file, env);
     const coreType = chosenCoreType(env);
     const blas = loadAddon(file, coreType, env);
     const wanted = Number(env.ATTUNE_NATIVE_BLAS_THREADS) || os.availableParallelism();

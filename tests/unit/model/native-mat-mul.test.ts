@@ -55,6 +55,16 @@ const jsBlas: NativeBlas = {
   layerNormGrad: notMatMul,
   softmaxCrossEntropy: notMatMul,
   softmaxCrossEntropyGrad: notMatMul,
+  // A bias gradient sums over leading axes (the native Sum kernel): part of what these tests exercise.
+  sumLeading(rows, cols, x, out) {
+    out.fill(0, 0, cols);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) out[j] = (out[j] as number) + (x[r * cols + j] as number);
+    }
+  },
+  sumSquares: notMatMul,
+  gatherRows: notMatMul,
+  adamw: notMatMul,
 };
 
 let outcome: NativeBlasOutcome;
