@@ -74,6 +74,14 @@ function compactEstimate(run: RunEstimate, pricesAsOf: string): JobEstimate {
   };
 }
 
+/**
+ * How long the run should take: on the embedded stack its time on this machine (the estimate's
+ * `local_run`, measured here), in AWS the estimate's wall clock on the planned instance.
+ */
+function expectedRunSeconds(run: RunEstimate): number {
+  return run.local_run?.wall_clock_seconds ?? (run.wall_clock_hours ?? 0) * 3600;
+}
+
 /** The estimate of the job's own run; an infeasible run is refused with the estimator's reason. */
 async function estimateJob(deps: CreateJobDeps, team: string, baseModel: string, request: CreateJobRequest) {
   const h = request.method.hyperparameters;
@@ -151,7 +159,7 @@ export async function createJob(
     error: null,
     finishedAt: null,
     trainedTokens: null,
-    estimatedFinish: Math.floor(now / 1000 + (run.wall_clock_hours ?? 0) * 3600),
+    estimatedFinish: Math.floor(now / 1000 + expectedRunSeconds(run)),
     estimate: compactEstimate(run, pricesAsOf),
     batchJobId: null,
     queue: plan.queue,
