@@ -9,6 +9,7 @@ import {
   type BatchJobStatus,
   type BatchStateChangeEvent,
 } from '#events/batch-status.ts';
+import type { AttemptJournal, RunAttempt } from '#local/attempt-journal.ts';
 
 /**
  * The embedded stack's AWS Batch: one queue per Batch queue with bounded concurrency, the trainer run as a
@@ -34,6 +35,13 @@ export interface LocalBatchRunnerOptions {
   readonly onEvent: (event: BatchStateChangeEvent) => Promise<unknown>;
   /** A delivery that failed (the handler threw); the runner keeps going. */
   readonly onEventError?: (error: unknown, event: BatchStateChangeEvent) => void;
+  /**
+   * Where unfinished jobs' attempts are kept across restarts, so a resumed job's terminal event carries
+   * the runs before the restart too (and is billed for them). Without one, only this runner's runs count.
+   */
+  readonly journal?: Pick<AttemptJournal, 'read' | 'write'>;
+  /** How often a running attempt's "last seen alive" is written to the journal. @default 15_000 */
+  readonly heartbeatMs?: number;
 }
 
 interface LocalJob {
@@ -51,6 +59,7 @@ interface LocalJob {
 }
 
 export const DEFAULT_GRACE_MS = 10_000;
+export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const LOST_HOST_REASON = 'Host EC2 (local runner) terminated.';
 
 export class LocalBatchRunner implements JobDispatcher {
@@ -58,8 +67,26 @@ export class LocalBatchRunner implements JobDispatcher {
   private readonly running = new Map<string, LocalJob>();
   private delivery: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: LocalBatchRunnerOptions) {}
+  constructor(private readonly options: LocalBatchRunnerOptions) {
+    if (options.journal) {
+      this.heartbeat = setInterval(() => {
+        for (const local of this.running.values()) this.remember(local);
+      }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** Writes the job's attempts to the journal, a run still going as seen alive now. */
+  private remember(local: LocalJob): void {
+    const now = Date.now();
+    const attempts: RunAttempt[] = local.attempts.map((a) => ({
+      startedAt: a.startedAt,
+      stoppedAt: a.stoppedAt ?? now,
+    }));
+    this.options.journal?.write(local.batchJobId, attempts);
+  }
 
   async submit(job: JobRecord, plan: DispatchPlan): Promise<{ batchJobId: string }> {
     const local = this.enqueue(job, plan.queue, `local-${randomUUID()}`, 'SUBMITTED');
@@ -87,7 +114,7 @@ export class LocalBatchRunner implements JobDispatcher {
       job: { id: job.id, team: job.team },
       queue,
       attempt: 0,
-      attempts: [],
+      attempts: this.options.journal?.read(batchJobId) ?? [],
     };
     this.emit(local, first);
     if (first === 'SUBMITTED') this.emit(local, 'RUNNABLE');
@@ -102,7 +129,10 @@ export class LocalBatchRunner implements JobDispatcher {
       const at = queue.findIndex((j) => j.batchJobId === target.batchJobId);
       if (at < 0) continue;
       const [waiting] = queue.splice(at, 1);
-      if (waiting) this.emit(waiting, 'FAILED', { statusReason: reason, attempts: waiting.attempts });
+      if (waiting) {
+        this.options.journal?.write(waiting.batchJobId, undefined);
+        this.emit(waiting, 'FAILED', { statusReason: reason, attempts: waiting.attempts });
+      }
       return;
     }
     const local = this.running.get(target.batchJobId);
@@ -139,6 +169,7 @@ export class LocalBatchRunner implements JobDispatcher {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     for (const queue of Object.values(this.queues)) queue.splice(0);
     const exits = [...this.running.values()].map(
       (local) => new Promise<void>((resolve) => local.child?.once('exit', () => resolve())),
@@ -196,6 +227,7 @@ export class LocalBatchRunner implements JobDispatcher {
     local.child = child;
     child.once('spawn', () => {
       local.attempts.push({ startedAt: Date.now() });
+      this.remember(local);
       this.emit(local, 'RUNNING');
     });
     child.once('error', (error) =>
@@ -213,9 +245,10 @@ export class LocalBatchRunner implements JobDispatcher {
     if (!this.running.has(local.batchJobId)) return;
     this.running.delete(local.batchJobId);
     clearTimeout(local.killTimer);
-    if (local.abandoned) return;
     const last = local.attempts[local.attempts.length - 1];
     if (last && last.stoppedAt === undefined) last.stoppedAt = Date.now();
+    this.remember(local);
+    if (local.abandoned) return;
     const attempts = local.attempts.map((a) => ({ ...a }));
     const container = {
       ...(code === null ? {} : { exitCode: code }),
@@ -234,10 +267,13 @@ export class LocalBatchRunner implements JobDispatcher {
     ) {
       this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON, attempts });
       this.queues[local.queue].unshift(local);
+      this.pump(local.queue);
+      return;
     } else {
       const statusReason = signal !== null ? LOST_HOST_REASON : 'Essential container in task exited';
       this.emit(local, 'FAILED', { statusReason, container, attempts });
     }
+    this.options.journal?.write(local.batchJobId, undefined);
     this.pump(local.queue);
   }
 

@@ -130,7 +130,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const apiKeys = new ApiKeyRepository(getClients(config).dynamo, config.tableName);
     for (const { team, key } of keys) await apiKeys.register(team, key);
 
-    const runner = await startLocalTraining(environment);
+    const runner = await startLocalTraining(environment, dataDir);
     cleanups.push(() => runner.close());
 
     const pending = new Set<Promise<void>>();

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AttemptJournal } from '#local/attempt-journal.ts';
 import type { LocalBatchRunner } from '#local/batch-runner.ts';
 
 /** The trainer entrypoint the Batch job definitions run, resolved from this file so any cwd works. */
@@ -9,9 +11,13 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * The embedded stack's AWS Batch: the local runner starts the same trainer entrypoint as a child process
  * with the container's environment, and its state-change events go to the same status handler that
  * EventBridge drives in AWS. Unfinished jobs from before a restart are queued again and resume from their
- * last checkpoint, as a Batch retry would. Loaded after the environment points at the embedded services.
+ * last checkpoint, as a Batch retry would; `dataDir` keeps their earlier attempts (`batch-attempts.json`),
+ * so they are billed for those too. Loaded after the environment points at the embedded services.
  */
-export async function startLocalTraining(environment: Record<string, string>): Promise<LocalBatchRunner> {
+export async function startLocalTraining(
+  environment: Record<string, string>,
+  dataDir: string,
+): Promise<LocalBatchRunner> {
   const { LocalBatchRunner } = await import('#local/batch-runner.ts');
   const { handleBatchStatusEvent } = await import('#events/batch-status.ts');
   const { getConfig } = await import('#aws/config.ts');
@@ -29,6 +35,7 @@ export async function startLocalTraining(environment: Record<string, string>): P
   const runner: LocalBatchRunner = new LocalBatchRunner({
     command: [process.execPath, '--import', 'tsx', TRAINER_ENTRY],
     env: { ...environment, ATTUNE_BASE_MODELS_ROOT: REPO_ROOT },
+    journal: new AttemptJournal(join(dataDir, 'batch-attempts.json')),
     onEvent: (event) =>
       handleBatchStatusEvent({ jobs, models, spend, calibration, dispatcher: runner }, event),
     onEventError: (error, event) =>

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatchPlan } from '#core/jobs/dispatch.ts';
 import type { BatchStateChangeEvent } from '#events/batch-status.ts';
+import { AttemptJournal } from '#local/attempt-journal.ts';
 import { LOST_HOST_REASON, LocalBatchRunner } from '#local/batch-runner.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
@@ -252,5 +253,75 @@ describe('LocalBatchRunner.resume', () => {
       'SUCCEEDED',
     ]);
     expect(events[0]?.detail.jobId).toMatch(/^local-/);
+  });
+});
+
+describe('LocalBatchRunner with an attempt journal', () => {
+  const journalFile = () => join(mkdtempSync(join(tmpdir(), 'attune-journal-')), 'batch-attempts.json');
+
+  function journaledRunner(script: string, file: string) {
+    const events: BatchStateChangeEvent[] = [];
+    const runner = new LocalBatchRunner({
+      command: [process.execPath, '-e', script],
+      env: {},
+      graceMs: 5000,
+      journal: new AttemptJournal(file),
+      heartbeatMs: 50,
+      onEvent: async (event) => {
+        events.push(event);
+      },
+    });
+    runners.push(runner);
+    return { runner, events };
+  }
+
+  it('Given a run cut short by a shutdown, when a new runner resumes the job, then its terminal event carries both attempts', async () => {
+    const file = journalFile();
+    const ready = readyMarker();
+    const first = journaledRunner(
+      `process.on('SIGTERM', () => process.exit(143)); ${ready.script}; setInterval(() => {}, 1000)`,
+      file,
+    );
+    const j = jobRecord({ status: 'running', batchJobId: 'local-journaled' });
+    first.runner.resume([j]);
+    await ready.wait();
+    await first.runner.close();
+
+    const second = journaledRunner('setTimeout(() => process.exit(0), 50)', file);
+    second.runner.resume([j]);
+    await second.runner.idle();
+    const succeeded = second.events.find((e) => e.detail.status === 'SUCCEEDED');
+    const attempts = succeeded?.detail.attempts ?? [];
+    expect(attempts).toHaveLength(2);
+    for (const a of attempts) expect(a.stoppedAt).toBeGreaterThanOrEqual(a.startedAt as number);
+    expect(attempts[1]?.startedAt).toBeGreaterThanOrEqual(attempts[0]?.stoppedAt as number);
+  });
+
+  it('Given a job that finished, then the journal forgets it', async () => {
+    const file = journalFile();
+    const { runner } = journaledRunner('process.exit(0)', file);
+    runner.resume([jobRecord({ status: 'queued', batchJobId: 'local-done' })]);
+    await runner.idle();
+    expect(new AttemptJournal(file).read('local-done')).toEqual([]);
+  });
+
+  it('Given a running attempt, then the journal holds it with a last-seen time that heartbeats move on', async () => {
+    const file = journalFile();
+    const ready = readyMarker();
+    const { runner } = journaledRunner(`${ready.script}; setInterval(() => {}, 1000)`, file);
+    runner.resume([jobRecord({ status: 'queued', batchJobId: 'local-alive' })]);
+    await ready.wait();
+    const seen = () => new AttemptJournal(file).read('local-alive')[0]?.stoppedAt ?? 0;
+    const before = seen();
+    expect(before).toBeGreaterThan(0);
+    const deadline = Date.now() + 10_000;
+    while (seen() <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seen()).toBeGreaterThan(before);
+  });
+
+  it('Given a corrupt journal file, then the runner starts with no earlier attempts', async () => {
+    const file = journalFile();
+    writeFileSync(file, '{not json');
+    expect(new AttemptJournal(file).read('local-any')).toEqual([]);
   });
 });
