@@ -1,5 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -12,6 +12,9 @@ import type { AttuneTraining } from './training.ts';
 
 /** The status handler's entry, relative to the repository root: `handler(event: BatchStateChangeEvent)`. */
 export const JOB_STATUS_ENTRY = 'functions/events/batch-status.ts';
+
+/** The dispatch sweep's entry: `handler(event: ScheduledEvent)`. */
+export const DISPATCH_SWEEP_ENTRY = 'functions/events/dispatch-sweep.ts';
 
 /** The EventBridge detail type of AWS Batch's job events (`BATCH_STATE_CHANGE` of the handler). */
 export const BATCH_JOB_STATE_CHANGE = 'Batch Job State Change';
@@ -30,6 +33,12 @@ export interface AttuneJobStatusProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * How often the dispatch sweep fails jobs whose create request died before dispatching them (they hold
+   * their estimate against the team's budget until then). Between 1 and 60 minutes.
+   * @default Duration.minutes(10)
+   */
+  readonly sweepInterval?: Duration;
 }
 
 /**
@@ -39,15 +48,26 @@ export interface AttuneJobStatusProps {
  * Batch jobs (a job cancelled while it started is terminated when its RUNNING event arrives). An event
  * that cannot be delivered, or whose handling fails after Lambda's two retries, lands in an encrypted,
  * TLS-only dead-letter queue, so no job is left silently stuck in `running`.
+ *
+ * A second, scheduled Lambda (functions/events/dispatch-sweep.ts) fails jobs that were stored but never
+ * dispatched (their create request died in between), so none is left stuck in `validating_files` either.
  */
 export class AttuneJobStatus extends Construct {
   /** The status Lambda (in this construct's default child, `Resource`). */
   readonly handler: NodejsFunction;
   readonly rule: Rule;
   readonly deadLetterQueue: Queue;
+  /** The dispatch sweep Lambda and the schedule that runs it. */
+  readonly sweeper: NodejsFunction;
+  readonly sweepRule: Rule;
 
   constructor(scope: Construct, id: string, props: AttuneJobStatusProps) {
     super(scope, id);
+    const sweepInterval = props.sweepInterval ?? Duration.minutes(10);
+    const sweepMinutes = sweepInterval.toMinutes({ integral: false });
+    if (!(sweepMinutes >= 1 && sweepMinutes <= 60)) {
+      throw new Error(`AttuneJobStatus: sweepInterval must be between 1 and 60 minutes, got ${sweepMinutes}`);
+    }
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -91,6 +111,24 @@ export class AttuneJobStatus extends Construct {
           maxEventAge: MAX_EVENT_AGE,
         }),
       ],
+    });
+
+    const sweeper = new HandlerFunction(this, 'DispatchSweep', {
+      entry: DISPATCH_SWEEP_ENTRY,
+      description: 'Attune dispatch sweep (fails jobs stored but never dispatched)',
+      memorySize: 256,
+      timeout: Duration.minutes(1),
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      serviceName: 'attune-dispatch-sweep',
+      retryAttempts: 0,
+    });
+    this.sweeper = sweeper.function;
+    props.storage.bindTable(this.sweeper, TableAccess.READ_WRITE);
+    this.sweeper.addEnvironment(BUCKET_NAME_ENV, props.storage.bucket.bucketName);
+    this.sweepRule = new Rule(this, 'DispatchSweepSchedule', {
+      description: 'Runs the Attune dispatch sweep',
+      schedule: Schedule.rate(sweepInterval),
+      targets: [new LambdaFunction(this.sweeper, { retryAttempts: 0 })],
     });
   }
 }

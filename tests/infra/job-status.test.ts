@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BATCH_STATE_CHANGE } from '#events/batch-status.ts';
@@ -16,6 +17,15 @@ const ruleId = logicalIdOf(status.rule, stack);
 const queueArn = (queue: typeof training.gpu.queue) => ({
   'Fn::GetAtt': [logicalIdOf(queue, stack), 'JobQueueArn'],
 });
+
+/** The actions the own role of the Lambda `id` (a logical id) allows. */
+function actionsOf(id: string): string[] {
+  const roleId = template.toJSON().Resources[id].Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    .flatMap((statement: { Action: string | string[] }) => [statement.Action].flat());
+}
 
 describe('AttuneJobStatus rule', () => {
   it('Given the handler’s event type, then the rule listens for exactly it', () => {
@@ -69,14 +79,7 @@ describe('AttuneJobStatus Lambda', () => {
     expect(batch.sort()).toEqual(['batch:CancelJob', 'batch:TerminateJob']);
   });
 
-  /** The actions the status Lambda's own role allows. */
-  function lambdaActions(): string[] {
-    const roleId = template.toJSON().Resources[functionId].Properties.Role['Fn::GetAtt'][0];
-    return Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
-      .flatMap((statement: { Action: string | string[] }) => [statement.Action].flat());
-  }
+  const lambdaActions = () => actionsOf(functionId);
 
   it('Given defaults, then the Lambda may write and delete table items (a model withdrawn when a cancel wins) but not scan, and touch no object', () => {
     const actions = lambdaActions();
@@ -108,5 +111,53 @@ describe('AttuneJobStatus Lambda', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1_209_600,
     });
+  });
+});
+
+describe('AttuneJobStatus dispatch sweep', () => {
+  const sweeperId = logicalIdOf(status.sweeper, stack);
+  const sweepRuleId = logicalIdOf(status.sweepRule, stack);
+
+  it('Given defaults, then a schedule runs the sweep Lambda every ten minutes, without retries', () => {
+    const rule = template.toJSON().Resources[sweepRuleId].Properties;
+    expect(rule.ScheduleExpression).toBe('rate(10 minutes)');
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [sweeperId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0 },
+      }),
+    ]);
+  });
+
+  it('Given defaults, then the sweep Lambda runs functions/events/dispatch-sweep.ts with the table and the bucket name', () => {
+    const variables = template.toJSON().Resources[sweeperId].Properties.Environment.Variables;
+    expect(variables).toMatchObject({
+      TABLE_NAME: { Ref: logicalIdOf(storage.table, stack) },
+      BUCKET_NAME: { Ref: logicalIdOf(storage.bucket, stack) },
+      POWERTOOLS_SERVICE_NAME: 'attune-dispatch-sweep',
+    });
+  });
+
+  it('Given defaults, then the sweep Lambda may query and update table items but not scan, and touch no object or Batch job', () => {
+    const actions = actionsOf(sweeperId);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem']));
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions.filter((a) => a.startsWith('s3:') || a.startsWith('batch:'))).toEqual([]);
+  });
+
+  it('Given a sweep interval outside 1 to 60 minutes, then the construct is refused at once', () => {
+    const scope = trainingScope();
+    const otherTraining = new AttuneTraining(scope.stack, 'Training', {
+      storage: scope.storage,
+      vpc: scope.network.vpc,
+    });
+    expect(
+      () =>
+        new AttuneJobStatus(scope.stack, 'JobStatus', {
+          storage: scope.storage,
+          training: otherTraining,
+          sweepInterval: Duration.hours(2),
+        }),
+    ).toThrow('sweepInterval must be between 1 and 60 minutes, got 120');
   });
 });
