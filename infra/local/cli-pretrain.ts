@@ -294,6 +294,7 @@ export function runPretrainCommand(args: string[]): Promise<number> {
       }
       await saveModelDir(out, { config: plan.config, weights, tokenizerJson });
       const m = result.metrics;
+      const wallSeconds = wall();
       const record = {
         status: result.status === 'completed' ? 'completed' : 'stopped_at_time_budget',
         command: `attune pretrain ${args.join(' ')}`,
@@ -304,8 +305,10 @@ export function runPretrainCommand(args: string[]): Promise<number> {
         valid_loss: lastValid?.loss ?? null,
         valid_token_accuracy: lastValid?.accuracy ?? null,
         valid_measured_at_step: lastValid?.step ?? null,
-        tokens_per_second: m.tokensPerSecond,
-        wall_seconds: wall(),
+        // Over the whole run, every --resume included; the last process's own speed beside it.
+        tokens_per_second: wallSeconds > 0 ? m.trainedTokens / wallSeconds : null,
+        last_session_tokens_per_second: m.tokensPerSecond,
+        wall_seconds: wallSeconds,
         machine: {
           cpus: os.cpus().length,
           cpu: os.cpus()[0]?.model ?? 'unknown',

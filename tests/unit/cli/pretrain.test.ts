@@ -98,6 +98,10 @@ describe('attune pretrain', () => {
       readFile(path.join(broken, 'model.safetensors')),
     ]);
     expect(Buffer.compare(a, b)).toBe(0);
+    // The record's speed covers the whole run, both processes, as its wall time does.
+    const record = JSON.parse(await readFile(path.join(broken, 'attune_pretraining.json'), 'utf8'));
+    expect(record.tokens_per_second).toBeCloseTo(record.tokens_seen / record.wall_seconds, 6);
+    expect(record.last_session_tokens_per_second).toBeGreaterThan(0);
   }, 180_000);
 
   it('given --model, when run on a text, then it continues that model and keeps its shape', async () => {
