@@ -79,7 +79,8 @@ describe('the README quick start, run as written against npm start', () => {
     expect(result.stdout).toContain('"examples": 24');
     expect(result.stdout).toMatch(/"recommended": "(prompt_tuning|supervised|hybrid)"/);
     expect(result.stdout).toMatch(/"model": "pt:attune-tiny:[^"]*:orders:/);
-    expect(result.stdout).toMatch(/"virtual_tokens": 8/);
+    expect(result.stdout).toMatch(/"virtual_tokens": 20/);
+    expect(result.stdout).toContain('"answer": "Your order ships tomorrow."');
   }, 600_000);
 
   it('Given the stack, when the openai-client walkthrough runs, then it prints the recommendation and a completion from the tuned pt: model', async () => {
@@ -91,6 +92,7 @@ describe('the README quick start, run as written against npm start', () => {
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toMatch(/^recommended: (prompt_tuning|supervised|hybrid) - /m);
     expect(result.stdout).toMatch(/^pt:attune-tiny:\S+ ".*" \{/m);
-    expect(result.stdout).toContain('virtual_tokens: 8');
+    expect(result.stdout).toContain('virtual_tokens: 20');
+    expect(result.stdout).toMatch(/^pt:attune-tiny:\S+ "Your order ships tomorrow\." \{/m);
   }, 600_000);
 });
