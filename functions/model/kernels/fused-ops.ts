@@ -2,6 +2,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { adamwKernelConfigs } from '#model/kernels/adamw.ts';
 import { type CompiledFusedKernels, compiledFusedKernels } from '#model/kernels/fused-ops-native.ts';
+import { linearKernelConfig } from '#model/kernels/linear.ts';
 import { trainKernelConfigs } from '#model/kernels/native-train-kernels.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
@@ -202,7 +203,7 @@ const layerNormGrad: KernelFunc = ({ inputs, backend }) => {
 /**
  * The kernel configs to register on the wasm backend: with `native`, the loops run compiled in the
  * native addon (functions/model/native), else in JS. The training step's other fused kernels come with
- * them (AdamW and the gradient norm, kernels/adamw.ts; with `native`, the leading-axis `Sum`, row
+ * them (the linear layer with per-input gradients, kernels/linear.ts; AdamW and the gradient norm, kernels/adamw.ts; with `native`, the leading-axis `Sum`, row
  * `GatherV2` and last-axis `SplitV` of kernels/native-train-kernels.ts), so whoever registers these
  * registers those.
  */
@@ -210,6 +211,7 @@ export function fusedKernelConfigs(native?: NativeBlas): KernelConfig[] {
   const compiled = native ? compiledFusedKernels(native) : undefined;
   const pick = (js: KernelFunc, name: keyof CompiledFusedKernels) => compiled?.[name] ?? js;
   return [
+    linearKernelConfig,
     ...adamwKernelConfigs(native),
     ...trainKernelConfigs(native),
     { kernelName: GELU, backendName: 'wasm', kernelFunc: pick(gelu, 'gelu') },
