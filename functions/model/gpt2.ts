@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#model/config.ts';
 import { fusedGelu, fusedLayerNorm, hasFusedKernels } from '#model/kernels/fused-ops.ts';
+import { linear as fusedLinear, hasLinearKernel } from '#model/kernels/linear.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
 
 /**
@@ -112,8 +113,11 @@ function layerNorm(x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor, eps: number
 /**
  * `x · w + b` on 2-D `x` only: the stock wasm `_FusedMatMul` adds the bias wrongly over a batch, and
  * tfjs-core's fused gradient does not sum a broadcast 2-D `w` over a batch; a flat `[B*T, C]` avoids both.
+ * On wasm, Attune's linear kernel computes only the gradients the tape asks for, so prompt tuning (frozen
+ * weights) skips every weight and bias gradient.
  */
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  if (hasLinearKernel()) return fusedLinear(x, w, b);
   return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
 }
 
