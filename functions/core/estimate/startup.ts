@@ -19,22 +19,25 @@ export const BATCH_STARTUP_SECONDS = { cpu: 120, gpu: 300 } as const;
 /**
  * The embedded stack's local runner before any run is measured: a Node process with tsx, TF.js wasm and
  * its BLAS addon initialised, the model and data read from loopback S3, the artifact written back. The
- * fitted fixed part was 4–6 s on a quiet 2-vCPU Xeon and 8–12 s under load
- * (bench/results/estimate-accuracy*.json, 2026-11-29); calibration replaces it.
+ * measured fixed part was 2.7–3.4 s on a 2-vCPU Xeon at load 2 with the native training kernels, and
+ * 8–12 s under heavy load before them (bench/results/estimate-accuracy*.json, 2026-11-29); calibration
+ * replaces it.
  */
-export const EMBEDDED_STARTUP_SECONDS = 8;
+export const EMBEDDED_STARTUP_SECONDS = 4;
 
 /**
- * FLOP/s that Attune's trainer achieves on TF.js wasm with the OpenBLAS matmul addon (2 threads), before
- * any run is measured. Prompt tuning measured about 16 GFLOP/s on a quiet 2-vCPU Xeon and 3 GFLOP/s under
- * load 13 (bench/results/estimate-accuracy*.json, 2026-11-29), so the assumption sits between; without
- * the addon (no compiler) wasm alone gave 1.4 (bench/results/train.json). Fine-tuning achieves about 1.5×
- * prompt tuning's counted FLOP/s (train.json: the frozen model's backward still runs through every
- * layer). Calibration replaces these after three runs.
+ * FLOP/s that Attune's trainer achieves on TF.js wasm with the native addon (OpenBLAS matmul and the
+ * training kernels, 2 threads), before any run is measured. Prompt-tuning jobs of attune-tiny measured
+ * 24–44 GFLOP/s of counted FLOPs on a 2-vCPU Xeon at load 2 (small jobs lower: their first steps are
+ * slow), and before the training kernels 3 GFLOP/s under load 13 (bench/results/estimate-accuracy*.json,
+ * 2026-11-29); the assumption leans low. Without the addon (no compiler) wasm alone is about a tenth of
+ * that (bench/results/train.json). Fine-tuning achieves about 1.5× prompt tuning's counted FLOP/s
+ * (train.json: similar tokens/s for 6·N against 4·N FLOPs a token). Calibration replaces these after
+ * three runs.
  */
 export const ASSUMED_WASM_FLOPS: Readonly<Record<RunMethod, number>> = {
-  supervised: 12e9,
-  prompt_tuning: 8e9,
+  supervised: 36e9,
+  prompt_tuning: 24e9,
 };
 export const WASM_FLOPS_SOURCE =
   'assumed: TF.js wasm with the OpenBLAS addon, between a quiet and a loaded 2-vCPU Xeon (bench/results/estimate-accuracy*.json, 2026-11-29)';
