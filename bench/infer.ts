@@ -35,11 +35,20 @@ const REQUESTS = Number(args.requests);
 const DURATION_S = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 
+/**
+ * The tuned prompt's data. Its answer is longer than the 16 tokens the latency requests generate, so a
+ * prompt that has learned it still generates all 16 (one that learned a short answer would stop early and
+ * do less work than the base model, which is not the comparison this bench makes).
+ */
 const DATASET = Array.from({ length: 16 }, (_, i) =>
   JSON.stringify({
     messages: [
       { role: 'user', content: `Where is parcel number ${i + 1}?` },
-      { role: 'assistant', content: 'Your parcel ships tomorrow.' },
+      {
+        role: 'assistant',
+        content:
+          'Your parcel left our warehouse this morning, and the courier will bring it to your door tomorrow before noon.',
+      },
     ],
   }),
 ).join('\n');
@@ -97,7 +106,7 @@ async function main(): Promise<void> {
         training_file: file.id,
         method: {
           type: 'prompt_tuning',
-          prompt_tuning: { hyperparameters: { n_epochs: 2, num_virtual_tokens: 20 } },
+          prompt_tuning: { hyperparameters: { n_epochs: 20, num_virtual_tokens: 20 } },
         },
       }),
     });
