@@ -1,15 +1,19 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { teamPk } from '#aws/table-keys.ts';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TTL_ATTRIBUTE, teamPk } from '#aws/table-keys.ts';
 import type { SpendLedger } from '#core/estimate/budget.ts';
 
 /** One item a month in the team's own partition: a team's spend is as private as its files. */
 export const spendSk = (month: string): string => `SPEND#${month}`;
+/** The marker that a job's correction was applied; kept about 13 months, past any budget month it affects. */
+export const spendCorrectionSk = (jobId: string): string => `SPENDFIX#${jobId}`;
+const CORRECTION_MARKER_SECONDS = 400 * 24 * 3600;
 
 /**
  * The DynamoDB implementation of the budget's spend ledger. `add` is an atomic `ADD`, so two jobs
  * created at once both count, and a job's correction from estimated to actual cost is one more `add`
- * of the difference (negative when the job cost less).
+ * of the difference (negative when the job cost less), applied once per job: the correction and a marker
+ * item are one transaction, conditional on the marker being new.
  */
 export class SpendRepository implements SpendLedger {
   constructor(
@@ -39,4 +43,48 @@ export class SpendRepository implements SpendLedger {
       }),
     );
   }
+
+  async correct(team: string, month: string, usd: number, jobId: string): Promise<boolean> {
+    if (!Number.isFinite(usd)) throw new RangeError(`spend must be a finite number, got ${usd}`);
+    try {
+      await this.dynamo.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: teamPk(team),
+                  sk: spendCorrectionSk(jobId),
+                  month,
+                  usd,
+                  [TTL_ATTRIBUTE]: Math.floor(Date.now() / 1000) + CORRECTION_MARKER_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: teamPk(team), sk: spendSk(month) },
+                UpdateExpression: 'ADD usd :usd',
+                ExpressionAttributeValues: { ':usd': usd },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isMarkerPresent(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/** The transaction was cancelled because the correction's marker already exists. */
+function isMarkerPresent(error: unknown): boolean {
+  if ((error as Error)?.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons[0]?.Code === 'ConditionalCheckFailed';
 }

@@ -32,4 +32,35 @@ describe('spend repository (DynamoDB Local)', () => {
     await expect(ledger.add(t, '2026-11', Number.POSITIVE_INFINITY)).rejects.toThrow(RangeError);
     expect(await ledger.spent(t, '2026-11')).toBe(0);
   });
+
+  it("given a job's correction applied, when applied again, then the month changes once and the second says so", async () => {
+    const t = team();
+    await ledger.add(t, '2026-11', 10);
+    expect(await ledger.correct(t, '2026-11', -4, 'ftjob-a')).toBe(true);
+    expect(await ledger.correct(t, '2026-11', -4, 'ftjob-a')).toBe(false);
+    expect(await ledger.spent(t, '2026-11')).toBeCloseTo(6, 10);
+  });
+
+  it('given the same correction sent five times at once, then exactly one applies', async () => {
+    const t = team();
+    const applied = await Promise.all(
+      Array.from({ length: 5 }, () => ledger.correct(t, '2026-11', 3, 'ftjob-b')),
+    );
+    expect(applied.filter(Boolean)).toHaveLength(1);
+    expect(await ledger.spent(t, '2026-11')).toBeCloseTo(3, 10);
+  });
+
+  it('given corrections of two jobs, then both apply', async () => {
+    const t = team();
+    await ledger.correct(t, '2026-11', 1.5, 'ftjob-c');
+    await ledger.correct(t, '2026-11', 2.5, 'ftjob-d');
+    expect(await ledger.spent(t, '2026-11')).toBeCloseTo(4, 10);
+  });
+
+  it('given a non-finite correction, then nothing is written and the job can still be corrected', async () => {
+    const t = team();
+    await expect(ledger.correct(t, '2026-11', Number.NaN, 'ftjob-e')).rejects.toThrow(RangeError);
+    expect(await ledger.correct(t, '2026-11', 1, 'ftjob-e')).toBe(true);
+    expect(await ledger.spent(t, '2026-11')).toBeCloseTo(1, 10);
+  });
 });

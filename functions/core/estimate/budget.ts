@@ -63,11 +63,18 @@ export function budgetMonth(at: Date): string {
 export interface SpendLedger {
   spent(team: string, month: string): Promise<number>;
   add(team: string, month: string, usd: number): Promise<void>;
+  /**
+   * Adds a finished job's correction (actual minus estimated cost) once per job: false, changing nothing,
+   * when that job's correction was applied before. A settlement interrupted after the job recorded its
+   * cost can so be finished by a retry without counting twice.
+   */
+  correct(team: string, month: string, usd: number, jobId: string): Promise<boolean>;
 }
 
 /** Spend kept in process: for tests and the embedded stack until jobs persist their costs. */
 export class InMemorySpendLedger implements SpendLedger {
   private readonly totals = new Map<string, number>();
+  private readonly corrected = new Set<string>();
 
   async spent(team: string, month: string): Promise<number> {
     return this.totals.get(`${team}|${month}`) ?? 0;
@@ -77,6 +84,14 @@ export class InMemorySpendLedger implements SpendLedger {
     if (!Number.isFinite(usd)) throw new RangeError(`spend must be a finite number, got ${usd}`);
     const key = `${team}|${month}`;
     this.totals.set(key, (this.totals.get(key) ?? 0) + usd);
+  }
+
+  async correct(team: string, month: string, usd: number, jobId: string): Promise<boolean> {
+    const key = `${team}|${jobId}`;
+    if (this.corrected.has(key)) return false;
+    await this.add(team, month, usd);
+    this.corrected.add(key);
+    return true;
   }
 }
 

@@ -14,7 +14,7 @@ import type { JobStore } from '#core/jobs/ports.ts';
  */
 
 export interface SettlementDeps {
-  readonly jobs: Pick<JobStore, 'recordActualCost'>;
+  readonly jobs: Pick<JobStore, 'recordActualCost' | 'get'>;
   /** Absent where no ledger is kept (then only the job records its cost). */
   readonly spend?: SpendLedger;
   /** Absent where no calibration is kept. */
@@ -100,6 +100,16 @@ export function calibrationSampleOfJob(job: JobRecord, actual?: ActualCost): Cal
 }
 
 /**
+ * Corrects the team's ledger from the estimate charged at creation to the actual cost, in the month the
+ * estimate was charged to, whenever the job finishes; the ledger applies it once per job.
+ */
+async function correctLedger(deps: Pick<SettlementDeps, 'spend'>, job: JobRecord, actual: ActualCost) {
+  const charged = job.estimate?.cost_usd.on_demand ?? 0;
+  const month = budgetMonth(new Date(job.createdAt * 1000));
+  await deps.spend?.correct(job.team, month, actual.cost_usd - charged, job.id);
+}
+
+/**
  * The rest of a settlement, for whoever recorded the job's actual cost (the terminal transition itself, or
  * `recordActualCost`): the ledger's correction and the calibration sample.
  */
@@ -108,9 +118,7 @@ export async function settleRecordedCost(
   job: JobRecord,
   actual: ActualCost,
 ): Promise<void> {
-  const charged = job.estimate?.cost_usd.on_demand ?? 0;
-  // The correction goes to the month the estimate was charged to, whenever the job finishes.
-  await deps.spend?.add(job.team, budgetMonth(new Date(job.createdAt * 1000)), actual.cost_usd - charged);
+  await correctLedger(deps, job, actual);
   const sample = deps.calibration ? calibrationSampleOfJob(job, actual) : null;
   if (sample) await deps.calibration?.record(sample);
 }
@@ -126,7 +134,13 @@ export async function settleJob(
   attempts?: number,
 ): Promise<boolean> {
   const actual = actualCostOf(job, wallSeconds, attempts);
-  if (!(await deps.jobs.recordActualCost(job.team, job.id, actual))) return false;
+  if (!(await deps.jobs.recordActualCost(job.team, job.id, actual))) {
+    // Settled before, perhaps by a process that died before the ledger: finish that (the ledger is
+    // once-only per job). The calibration sample of an interrupted settlement is not worth a duplicate.
+    const recorded = (await deps.jobs.get(job.team, job.id))?.actualCost;
+    if (recorded) await correctLedger(deps, job, recorded);
+    return false;
+  }
   await settleRecordedCost(deps, job, actual);
   return true;
 }

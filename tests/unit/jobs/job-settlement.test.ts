@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
-import type { JobEstimate } from '#core/jobs/job.ts';
+import type { JobEstimate, JobRecord } from '#core/jobs/job.ts';
 import { actualCostOf, calibrationSampleOfJob, hourlyPriceOf, settleJob } from '#core/jobs/job-settlement.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
@@ -108,18 +108,29 @@ describe('calibrationSampleOfJob', () => {
 });
 
 describe('settleJob', () => {
-  function fakes(recorded: boolean) {
+  /**
+   * `recorded`: whether this settlement's recordActualCost wins. `stored`: the job as the table holds it
+   * afterwards. `corrected`: jobs whose ledger correction was applied before.
+   */
+  function fakes(recorded: boolean, stored?: JobRecord, corrected: string[] = []) {
     const spend: [string, string, number][] = [];
     const samples: unknown[] = [];
+    const applied = new Set(corrected);
     return {
       spend,
       samples,
       deps: {
-        jobs: { recordActualCost: async () => recorded },
+        jobs: { recordActualCost: async () => recorded, get: async () => stored },
         spend: {
           spent: async () => 0,
           add: async (team: string, month: string, usd: number) => {
             spend.push([team, month, usd]);
+          },
+          correct: async (team: string, month: string, usd: number, jobId: string) => {
+            if (applied.has(jobId)) return false;
+            applied.add(jobId);
+            spend.push([team, month, usd]);
+            return true;
           },
         },
         calibration: {
@@ -141,9 +152,20 @@ describe('settleJob', () => {
   });
 
   it('Given a job already settled, then neither the ledger nor calibration is touched', async () => {
-    const { deps, spend, samples } = fakes(false);
-    expect(await settleJob(deps, succeeded({ tokensPerSecond: 400, backend: 'wasm' }), 900)).toBe(false);
+    const job = succeeded({ tokensPerSecond: 400, backend: 'wasm' });
+    const stored = { ...job, actualCost: actualCostOf(job, 900) };
+    const { deps, spend, samples } = fakes(false, stored, [job.id]);
+    expect(await settleJob(deps, job, 900)).toBe(false);
     expect(spend).toEqual([]);
+    expect(samples).toEqual([]);
+  });
+
+  it('Given a job whose cost was recorded by a settlement that died before the ledger, when settled again, then the ledger is corrected with the recorded cost and calibration is not repeated', async () => {
+    const job = succeeded({ tokensPerSecond: 400, backend: 'wasm' });
+    const stored = { ...job, actualCost: actualCostOf(job, 1800) };
+    const { deps, spend, samples } = fakes(false, stored);
+    expect(await settleJob(deps, job, 900)).toBe(false);
+    expect(spend).toEqual([['sales', '2026-11', (stored.actualCost.cost_usd as number) - 0.5]]);
     expect(samples).toEqual([]);
   });
 
