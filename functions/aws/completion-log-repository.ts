@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { countFeedbackUpdate, countServedUpdate } from '#aws/alias-repository.ts';
-import { conditionalWrite } from '#aws/conditional-write.ts';
+import { conditionalWrite, transactionCancellationCodes } from '#aws/conditional-write.ts';
 import { TTL_ATTRIBUTE, teamPk } from '#aws/table-keys.ts';
 import { HttpError } from '#core/errors.ts';
 import {
@@ -38,13 +38,6 @@ function toServed(c: CompletionItem): ServedCompletion {
     aliasGeneration: c.aliasGeneration ?? null,
     createdAt: Number(c.createdAt),
   };
-}
-
-/** Why a transaction was cancelled: the code for each of its items, in order. */
-function cancellationCodes(error: unknown): string[] | undefined {
-  if ((error as Error)?.name !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
 }
 
 /** DynamoDB log of served completions and their feedback; counts alias traffic and feedback per variant. */
@@ -149,7 +142,7 @@ export class CompletionLogRepository implements CompletionLog {
         );
         return { status: 'recorded', completion };
       } catch (error) {
-        const codes = cancellationCodes(error);
+        const codes = transactionCancellationCodes(error);
         if (!codes) throw error;
         if (codes[0] === 'ConditionalCheckFailed') return this.lostRace(team, id);
         // The alias, its variant or its generation is gone: the feedback still belongs to the completion.

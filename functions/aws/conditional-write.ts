@@ -21,3 +21,13 @@ export async function conditionalWrite(write: () => Promise<unknown>): Promise<b
     throw error;
   }
 }
+
+/**
+ * Why DynamoDB cancelled a transaction: one code per item, in the transaction's order (`None` for an item
+ * that was not the cause); undefined when the error is not a cancelled transaction.
+ */
+export function transactionCancellationCodes(error: unknown): string[] | undefined {
+  if ((error as Error)?.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? 'None');
+}

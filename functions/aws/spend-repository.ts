@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { transactionCancellationCodes } from '#aws/conditional-write.ts';
 import { TTL_ATTRIBUTE, teamPk } from '#aws/table-keys.ts';
 import type { SpendLedger } from '#core/estimate/budget.ts';
 
@@ -76,15 +77,9 @@ export class SpendRepository implements SpendLedger {
       );
       return true;
     } catch (error) {
-      if (isMarkerPresent(error)) return false;
+      // The marker's condition failed: this job's correction was applied before.
+      if (transactionCancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
-}
-
-/** The transaction was cancelled because the correction's marker already exists. */
-function isMarkerPresent(error: unknown): boolean {
-  if ((error as Error)?.name !== 'TransactionCanceledException') return false;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons[0]?.Code === 'ConditionalCheckFailed';
 }
