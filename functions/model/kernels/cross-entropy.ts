@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from '#model/kernels/wasm-heap.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -12,11 +13,6 @@ import type { NativeBlas } from '#model/native/native-blas.ts';
 
 export const SOFTMAX_CROSS_ENTROPY = 'AttuneSoftmaxCrossEntropy';
 export const SOFTMAX_CROSS_ENTROPY_GRAD = 'AttuneSoftmaxCrossEntropyGrad';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const forward =
   (blas: NativeBlas): KernelFunc =>

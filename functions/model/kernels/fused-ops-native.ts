@@ -1,5 +1,6 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { float32Heap } from '#model/kernels/wasm-heap.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -7,24 +8,11 @@ import type { NativeBlas } from '#model/native/native-blas.ts';
  * (functions/model/native/attune-fused.c): the same inputs, attributes and outputs as the JS kernels.
  */
 
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-function heap(backend: unknown) {
-  const wasm = backend as WasmHeapBackend;
-  return {
-    out: (shape: number[]) => wasm.makeOutput(shape, 'float32'),
-    view: (t: TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array,
-  };
-}
-
 const nativeGelu =
   (blas: NativeBlas): KernelFunc =>
   ({ inputs, backend }) => {
     const x = inputs.x as TensorInfo;
-    const h = heap(backend);
+    const h = float32Heap(backend);
     const out = h.out([...x.shape]);
     blas.gelu(h.view(x), h.view(out));
     return out;
@@ -34,7 +22,7 @@ const nativeGeluGrad =
   (blas: NativeBlas): KernelFunc =>
   ({ inputs, backend }) => {
     const x = inputs.x as TensorInfo;
-    const h = heap(backend);
+    const h = float32Heap(backend);
     const out = h.out([...x.shape]);
     blas.geluGrad(h.view(x), h.view(inputs.dy as TensorInfo), h.view(out));
     return out;
@@ -46,7 +34,7 @@ const nativeLayerNorm =
     const x = inputs.x as TensorInfo;
     const c = x.shape.at(-1) as number;
     const rows = tf.util.sizeFromShape(x.shape) / c;
-    const h = heap(backend);
+    const h = float32Heap(backend);
     const out = h.out([...x.shape]);
     const mean = h.out([rows]);
     const rstd = h.out([rows]);
@@ -62,7 +50,7 @@ const nativeLayerNormGrad =
     const x = inputs.x as TensorInfo;
     const c = x.shape.at(-1) as number;
     const rows = tf.util.sizeFromShape(x.shape) / c;
-    const h = heap(backend);
+    const h = float32Heap(backend);
     const dx = h.out([...x.shape]);
     const dg = h.out([c]);
     const db = h.out([c]);

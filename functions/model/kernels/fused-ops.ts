@@ -4,6 +4,7 @@ import { adamwKernelConfigs } from '#model/kernels/adamw.ts';
 import { type CompiledFusedKernels, compiledFusedKernels } from '#model/kernels/fused-ops-native.ts';
 import { linearKernelConfig } from '#model/kernels/linear.ts';
 import { trainKernelConfigs } from '#model/kernels/native-train-kernels.ts';
+import { float32Heap } from '#model/kernels/wasm-heap.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -22,11 +23,6 @@ export const GELU = 'AttuneGelu';
 export const GELU_GRAD = 'AttuneGeluGrad';
 export const LAYER_NORM = 'AttuneLayerNorm';
 export const LAYER_NORM_GRAD = 'AttuneLayerNormGrad';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
@@ -52,17 +48,9 @@ function tanh(value: number): number {
   return p / q;
 }
 
-function heap(backend: unknown) {
-  const wasm = backend as WasmHeapBackend;
-  return {
-    out: (shape: number[]) => wasm.makeOutput(shape, 'float32'),
-    view: (t: TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array,
-  };
-}
-
 const gelu: KernelFunc = ({ inputs, backend }) => {
   const x = inputs.x as TensorInfo;
-  const h = heap(backend);
+  const h = float32Heap(backend);
   const out = h.out([...x.shape]);
   const xs = h.view(x);
   const ys = h.view(out);
@@ -80,7 +68,7 @@ const gelu: KernelFunc = ({ inputs, backend }) => {
  */
 const geluGrad: KernelFunc = ({ inputs, backend }) => {
   const x = inputs.x as TensorInfo;
-  const h = heap(backend);
+  const h = float32Heap(backend);
   const out = h.out([...x.shape]);
   const xs = h.view(x);
   const dys = h.view(inputs.dy as TensorInfo);
@@ -112,7 +100,7 @@ const layerNorm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { epsilon } = attrs as unknown as { epsilon: number };
   const c = x.shape.at(-1) as number;
   const rows = x.shape.length === 0 ? 0 : tf.util.sizeFromShape(x.shape) / c;
-  const h = heap(backend);
+  const h = float32Heap(backend);
   const out = h.out([...x.shape]);
   const meanOut = h.out([rows]);
   const rstdOut = h.out([rows]);
@@ -147,7 +135,7 @@ const layerNormGrad: KernelFunc = ({ inputs, backend }) => {
   const x = inputs.x as TensorInfo;
   const c = x.shape.at(-1) as number;
   const rows = tf.util.sizeFromShape(x.shape) / c;
-  const h = heap(backend);
+  const h = float32Heap(backend);
   const dxOut = h.out([...x.shape]);
   const dgOut = h.out([c]);
   const dbOut = h.out([c]);

@@ -7,6 +7,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from '#model/kernels/wasm-heap.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -16,11 +17,6 @@ import type { NativeBlas } from '#model/native/native-blas.ts';
  * BLAS flags, not copies. Anything the native call does not cover (non-float32, batch shapes that are
  * neither equal nor a batch of one, activations, a bias that is not one row) goes to the pure wasm kernel.
  */
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 interface Plan {
   params: Int32Array;

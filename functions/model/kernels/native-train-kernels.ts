@@ -9,6 +9,7 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from '#model/kernels/wasm-heap.ts';
 import type { NativeBlas } from '#model/native/native-blas.ts';
 
 /**
@@ -22,11 +23,6 @@ import type { NativeBlas } from '#model/native/native-blas.ts';
  * Splitting attention's fused q/k/v projection `[rows, 3C]` along its last axis takes the stock kernel
  * ~3 ms a layer; copying row segments takes a tenth of that.
  */
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const stockConfigs = new Map<string, KernelConfig>();
 

@@ -1,15 +1,11 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo, UnsortedSegmentSum } from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from '#model/kernels/wasm-heap.ts';
 
 /**
  * `UnsortedSegmentSum` for the wasm backend, which has none: the gradient of `tf.gather` (the token
  * embedding lookup) needs it, so without it full fine-tuning cannot run on wasm. Written in JS over the
  * wasm heap: it is a single pass over the gradient rows, small next to the matmuls around it.
  */
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: TensorInfo['dtype']): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as WasmHeapBackend;
