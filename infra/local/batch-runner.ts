@@ -247,8 +247,10 @@ export class LocalBatchRunner implements JobDispatcher {
     clearTimeout(local.killTimer);
     const last = local.attempts[local.attempts.length - 1];
     if (last && last.stoppedAt === undefined) last.stoppedAt = Date.now();
-    this.remember(local);
-    if (local.abandoned) return;
+    if (local.abandoned) {
+      this.remember(local);
+      return;
+    }
     const attempts = local.attempts.map((a) => ({ ...a }));
     const container = {
       ...(code === null ? {} : { exitCode: code }),
@@ -265,6 +267,7 @@ export class LocalBatchRunner implements JobDispatcher {
       local.attempt < (this.options.maxAttempts ?? MAX_ATTEMPTS) &&
       !this.closed
     ) {
+      this.remember(local);
       this.emit(local, 'RUNNABLE', { statusReason: LOST_HOST_REASON, attempts });
       this.queues[local.queue].unshift(local);
       this.pump(local.queue);
