@@ -8,7 +8,7 @@ import { startS3Local } from '#local/s3-local.ts';
 
 /**
  * Starts DynamoDB Local and s3rver once for the whole test run and publishes their endpoints through the
- * environment, which the forked test workers inherit and `getConfig()` reads like any deployment would.
+ * environment, which the forked test workers inherit and `parseConfig()` reads like any deployment would (tests/test-clients.ts).
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const dataDir = await mkdtemp(join(tmpdir(), 'attune-test-'));

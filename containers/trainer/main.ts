@@ -1,5 +1,5 @@
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
+import { createClients } from '#aws/clients.ts';
+import { parseConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
@@ -26,8 +26,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(): Promise<number> {
   const env = parseTrainerEnv(process.env);
-  const config = getConfig();
-  const { dynamo, s3 } = getClients(config);
+  const config = parseConfig(process.env);
+  const { dynamo, s3 } = createClients(config);
   const controller = new AbortController();
   process.once('SIGTERM', () => {
     log(JSON.stringify({ event: 'sigterm', message: 'stopping after the current step to checkpoint' }));

@@ -3,7 +3,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AttuneConfig } from '#aws/config.ts';
 
-/** The SDK clients every adapter takes as a parameter. Built in this one place, once per process. */
+/**
+ * The SDK clients every adapter takes as a parameter. Built here, once per entry point, by its composition
+ * root; there is no process-wide instance to reach for.
+ */
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly s3: S3Client;
@@ -34,12 +37,4 @@ export function createClients(config: AttuneConfig): AwsClients {
       : {}),
   });
   return { dynamo, s3 };
-}
-
-let cached: AwsClients | undefined;
-
-/** The process's clients, built on first use from the process's configuration. */
-export function getClients(config: AttuneConfig): AwsClients {
-  cached ??= createClients(config);
-  return cached;
 }

@@ -53,11 +53,3 @@ export function parseConfig(env: NodeJS.ProcessEnv): AttuneConfig {
     uploadUrlTtlSeconds: e.ATTUNE_UPLOAD_URL_TTL_SECONDS,
   };
 }
-
-let cached: AttuneConfig | undefined;
-
-/** The process's configuration, parsed on first use. */
-export function getConfig(): AttuneConfig {
-  cached ??= parseConfig(process.env);
-  return cached;
-}

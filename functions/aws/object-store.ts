@@ -4,14 +4,16 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ObjectNotFoundError, type ObjectStorage, type StoredObject } from '#core/files/ports.ts';
 
 /** The bucket as the domain needs it: whole objects in, streams out, presigned PUTs for large uploads. */
-export class ObjectStore {
+export class ObjectStore implements ObjectStorage {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
@@ -23,11 +25,24 @@ export class ObjectStore {
     );
   }
 
-  /** A readable stream of the object, so callers can process files larger than memory. */
-  async stream(key: string, versionId?: string): Promise<{ body: Readable; bytes: number }> {
-    const out = await this.s3.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
-    );
+  /**
+   * A readable stream of the object, so callers can process files larger than memory. S3's `NoSuchKey`
+   * becomes the domain's {@link ObjectNotFoundError}, so no caller needs to know the SDK's error names.
+   */
+  async stream(key: string, versionId?: string): Promise<StoredObject> {
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(versionId ? { VersionId: versionId } : {}),
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') throw new ObjectNotFoundError(key, { cause: error });
+      throw error;
+    }
     if (!out.Body) throw new Error(`Object ${key} has no body`);
     return { body: out.Body as Readable, bytes: out.ContentLength ?? 0 };
   }

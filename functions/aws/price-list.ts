@@ -240,7 +240,10 @@ export function parsePriceListConfig(env: NodeJS.ProcessEnv): PriceListConfig {
   };
 }
 
-/** The price provider a configuration asks for: the Price List adapter, or the catalog alone. */
+/**
+ * The price provider a configuration asks for: the Price List adapter, or the catalog alone. A composition
+ * root builds it once, so its cache lives as long as the process (the Lambda container).
+ */
 export function priceProviderFor(config: PriceListConfig, region: string): PriceProvider {
   if (!config.enabled) return CATALOG_ONLY;
   return new AwsPriceList(new PricingClient({ region: PRICING_API_REGION, maxAttempts: 2 }), {
@@ -248,12 +251,4 @@ export function priceProviderFor(config: PriceListConfig, region: string): Price
     timeoutMs: config.timeoutMs,
     warn: (message) => console.warn(JSON.stringify({ level: 'WARN', message })),
   });
-}
-
-let processProvider: PriceProvider | undefined;
-
-/** The process's provider, built once, so its cache lives as long as the Lambda container. */
-export function getPriceProvider(region: string, env: NodeJS.ProcessEnv = process.env): PriceProvider {
-  processProvider ??= priceProviderFor(parsePriceListConfig(env), region);
-  return processProvider;
 }

@@ -22,3 +22,10 @@ const TEAM_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export function isValidTeamName(team: string): boolean {
   return TEAM_PATTERN.test(team);
 }
+
+/** Where API keys are kept (only their hashes): what authentication and `attune keys create` need. */
+export interface ApiKeyStore {
+  /** The team a key names, or undefined for a key that names none. */
+  teamForKey(key: string): Promise<string | undefined>;
+  register(team: string, key: string): Promise<void>;
+}

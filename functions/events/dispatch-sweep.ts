@@ -1,38 +1,15 @@
-/**
- * The dispatch sweep Lambda: on a schedule, fails jobs whose create request died before dispatching them
- * (see sweepInterruptedDispatches). The embedded stack needs none: its runner dispatches such jobs when it
- * resumes.
- */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, ScheduledEvent } from 'aws-lambda';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
-import { JobRepository } from '#aws/job-repository.ts';
-import { SpendRepository } from '#aws/spend-repository.ts';
-import {
-  type DispatchSweepDeps,
-  type DispatchSweepReport,
-  sweepInterruptedDispatches,
-} from '#core/jobs/dispatch-sweep.ts';
+import { createClients } from '#aws/clients.ts';
+import { parseConfig } from '#aws/config.ts';
+import { createDispatchSweepHandler, dispatchSweepDeps } from '#events/dispatch-sweep-handler.ts';
 
-const logger = new Logger({ serviceName: 'attune-dispatch-sweep' });
-let dependencies: DispatchSweepDeps | undefined;
+/**
+ * The dispatch sweep Lambda's entry point and composition root: configuration parsed once per execution
+ * environment, at init, and the handler of dispatch-sweep-handler.ts built over it.
+ */
+const config = parseConfig(process.env);
 
-function processDeps(): DispatchSweepDeps {
-  if (dependencies) return dependencies;
-  const config = getConfig();
-  const { dynamo } = getClients(config);
-  dependencies = {
-    jobs: new JobRepository(dynamo, config.tableName),
-    spend: new SpendRepository(dynamo, config.tableName),
-  };
-  return dependencies;
-}
-
-/** The Lambda entry. An infrastructure error rejects; the next scheduled run tries again. */
-export async function handler(_event: ScheduledEvent, context?: Context): Promise<DispatchSweepReport> {
-  if (context) logger.addContext(context);
-  const report = await sweepInterruptedDispatches(processDeps());
-  logger.info('Dispatch sweep', { checked: report.checked, failed: report.failed });
-  return report;
-}
+export const handler = createDispatchSweepHandler(
+  dispatchSweepDeps(config, createClients(config)),
+  new Logger({ serviceName: 'attune-dispatch-sweep' }),
+);

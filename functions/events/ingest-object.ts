@@ -7,9 +7,8 @@
  * means the infrastructure failed (S3 or DynamoDB unreachable, throttled, the stream cut): the claim is
  * released and the error propagates, so Lambda retries the event and the dead-letter queue catches it.
  */
-import type { FileRepository } from '#aws/file-repository.ts';
-import type { ObjectStore } from '#aws/object-store.ts';
 import { type DatasetAnalysis, DatasetAnalyzer, ingestionOutcome } from '#core/dataset/analyse.ts';
+import type { FileIngestionStore, ObjectStorage } from '#core/files/ports.ts';
 import type { DatasetReport, FileStatus } from '#core/files.ts';
 import { parseFileObjectKey } from '#core/files.ts';
 import type { DatasetTokenizer } from '#events/dataset-tokenizer.ts';
@@ -23,10 +22,10 @@ export interface IngestLogger {
 }
 
 export interface IngestDependencies {
-  files: FileRepository;
-  objects: ObjectStore;
-  tokenizer: DatasetTokenizer;
-  logger: IngestLogger;
+  readonly files: FileIngestionStore;
+  readonly objects: Pick<ObjectStorage, 'stream'>;
+  readonly tokenizer: DatasetTokenizer;
+  readonly logger: IngestLogger;
 }
 
 export type IngestResult =

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import type { ApiKeyStore } from '#core/api-keys.ts';
 import { AuthenticationError } from '#core/errors.ts';
 import type { AppEnv } from '#http/context.ts';
 
@@ -33,7 +33,7 @@ export function parseBearerToken(header: string | undefined): string {
  * Resolves the key to its team and sets `c.var.team`. An unknown key is the same 401 whatever the reason,
  * and never echoes the key back (it may be a real key of another system pasted by mistake).
  */
-export function authenticate(keys: ApiKeyRepository): MiddlewareHandler<AppEnv> {
+export function authenticate(keys: Pick<ApiKeyStore, 'teamForKey'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = parseBearerToken(c.req.header('authorization'));
     const team = await keys.teamForKey(key);

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import type { ApiKeyStore } from '#core/api-keys.ts';
 import { accessLog } from '#http/access-log.ts';
 import { authenticate } from '#http/auth.ts';
 import type { AppEnv } from '#http/context.ts';
@@ -12,7 +12,7 @@ import { completionRoutes } from '#inference/routes.ts';
 
 /** What the inference handler needs; built by deps-from-env.ts in the Lambda and the embedded stack. */
 export interface InferenceDeps {
-  readonly keys: ApiKeyRepository;
+  readonly keys: Pick<ApiKeyStore, 'teamForKey'>;
   readonly logger: Logger;
   readonly service: CompletionService;
 }

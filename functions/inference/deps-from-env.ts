@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { AliasRepository } from '#aws/alias-repository.ts';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { ArtifactDownloader } from '#aws/artifact-downloader.ts';
-import { getClients } from '#aws/clients.ts';
+import { type AwsClients, createClients } from '#aws/clients.ts';
 import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
-import { getConfig } from '#aws/config.ts';
+import { type AttuneConfig, parseConfig } from '#aws/config.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { ConfigError } from '#core/errors.ts';
@@ -62,16 +62,21 @@ export function parseInferenceEnv(env: NodeJS.ProcessEnv): InferenceEnv {
   };
 }
 
+/** What the inference app is built from: the settings its entry point has read, and one set of clients. */
+export interface InferenceDepsOptions {
+  readonly config: AttuneConfig;
+  readonly clients: AwsClients;
+  readonly inference: InferenceEnv;
+  readonly logger: Logger;
+}
+
 /**
- * The inference app's dependencies from the process environment, the one way the Lambda and the embedded
- * stack build them. Builds objects only (no network call, no model load), so it is safe at module load;
- * artifacts load on the first request that names them and stay warm for the container's life.
+ * The inference app's dependencies over one set of clients, the one way the Lambda and the embedded stack
+ * build them. Builds objects only (no network call, no model load); artifacts load on the first request
+ * that names them and stay warm for the container's life.
  */
-export function inferenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): InferenceDeps {
-  const config = getConfig();
-  const inference = parseInferenceEnv(env);
-  const clients = getClients(config);
-  const logger = new Logger({ serviceName: INFERENCE_SERVICE_NAME });
+export function createInferenceDeps(options: InferenceDepsOptions): InferenceDeps {
+  const { config, clients, inference, logger } = options;
   const artifacts = new ServingArtifacts({
     cache: new ArtifactCache(inference.artifactCacheBytes),
     fetcher: new ArtifactDownloader(
@@ -90,4 +95,21 @@ export function inferenceDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Infe
     onRecordError: (error, id) => logger.warn('served completion not recorded', { completionId: id, error }),
   });
   return { keys: new ApiKeyRepository(clients.dynamo, config.tableName), logger, service };
+}
+
+/**
+ * The inference Lambda's composition root: its environment parsed once, at init. The embedded stack calls
+ * it too, with the environment that describes its loopback services and its own clients.
+ */
+export function inferenceDepsFromEnv(
+  env: NodeJS.ProcessEnv,
+  given: { readonly clients?: AwsClients } = {},
+): InferenceDeps {
+  const config = parseConfig(env);
+  return createInferenceDeps({
+    config,
+    clients: given.clients ?? createClients(config),
+    inference: parseInferenceEnv(env),
+    logger: new Logger({ serviceName: INFERENCE_SERVICE_NAME }),
+  });
 }

@@ -8,7 +8,7 @@ import {
   type BatchJobStateDetail,
   type BatchJobStatus,
   type BatchStateChangeEvent,
-} from '#events/batch-status.ts';
+} from '#events/batch-status-event.ts';
 import type { AttemptJournal, RunAttempt } from '#local/attempt-journal.ts';
 
 /**

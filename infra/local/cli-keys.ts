@@ -1,4 +1,7 @@
 import { parseArgs } from 'node:util';
+import { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import { createClients } from '#aws/clients.ts';
+import { parseConfig } from '#aws/config.ts';
 import { generateApiKey, isValidTeamName } from '#core/api-keys.ts';
 import { readStackState, stackEnvironment } from '#local/stack-state.ts';
 
@@ -28,7 +31,8 @@ export async function runKeysCommand(args: string[]): Promise<number> {
     );
     return 2;
   }
-  if (!process.env.TABLE_NAME) {
+  let env: NodeJS.ProcessEnv = process.env;
+  if (!env.TABLE_NAME) {
     const state = await readStackState(values['data-dir']);
     if (!state) {
       console.error(
@@ -36,14 +40,11 @@ export async function runKeysCommand(args: string[]): Promise<number> {
       );
       return 2;
     }
-    Object.assign(process.env, stackEnvironment(state));
+    env = { ...env, ...stackEnvironment(state) };
   }
-  const { getConfig } = await import('#aws/config.ts');
-  const { getClients } = await import('#aws/clients.ts');
-  const { ApiKeyRepository } = await import('#aws/api-key-repository.ts');
-  const config = getConfig();
+  const config = parseConfig(env);
   const key = generateApiKey();
-  await new ApiKeyRepository(getClients(config).dynamo, config.tableName).register(values.team, key);
+  await new ApiKeyRepository(createClients(config).dynamo, config.tableName).register(values.team, key);
   console.log(key);
   return 0;
 }

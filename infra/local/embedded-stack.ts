@@ -1,7 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Event } from 'aws-lambda';
+import { ApiKeyRepository } from '#aws/api-key-repository.ts';
+import { type AwsClients, createClients } from '#aws/clients.ts';
+import { type AttuneConfig, parseConfig } from '#aws/config.ts';
+import { loadDatasetTokenizer } from '#events/dataset-tokenizer.ts';
+import { createIngestHandler, ingestDeps } from '#events/ingest-handler.ts';
+import { apiDepsFromEnv } from '#http/api-deps.ts';
+import { createApp } from '#http/app.ts';
+import { createInferenceApp } from '#inference/app.ts';
+import { inferenceDepsFromEnv } from '#inference/deps-from-env.ts';
 import { type DevKey, defaultDevKey, parseDevKeys } from '#local/dev-keys.ts';
 import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
 import { listenLocalHttp } from '#local/http-server.ts';
@@ -10,6 +20,7 @@ import { ensureTable } from '#local/resources.ts';
 import { routeByApiGateway } from '#local/route-table.ts';
 import { startS3Local } from '#local/s3-local.ts';
 import { stackEnvironment, writeStackState } from '#local/stack-state.ts';
+import { initBackend } from '#model/backend.ts';
 
 export interface EmbeddedStackOptions {
   /** Port of the API on 127.0.0.1; 0 picks a free one (tests). */
@@ -18,6 +29,12 @@ export interface EmbeddedStackOptions {
   readonly dataDir: string;
   /** `team:key,…`; without it, a key for team `default` is made once and reused. */
   readonly devKeys?: string;
+  /**
+   * The operator's settings the handlers honour as they would in AWS (`ATTUNE_TEAM_BUDGETS`,
+   * `ATTUNE_MAX_UPLOAD_BYTES`, `ATTUNE_ARTIFACT_CACHE_DIR`, …), read once by the caller.
+   * @default {} (every handler's defaults)
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface EmbeddedStack {
@@ -62,19 +79,25 @@ async function deliverWithRetries(
  * the TF.js backend starts with the first completion request, as in a fresh Lambda container. Downloaded
  * artifacts are cached under the data directory unless ATTUNE_ARTIFACT_CACHE_DIR says otherwise.
  */
-async function startLocalInference(dataDir: string): Promise<(request: Request) => Promise<Response>> {
-  const { createInferenceApp } = await import('#inference/app.ts');
-  const { inferenceDepsFromEnv } = await import('#inference/deps-from-env.ts');
-  const { initBackend } = await import('#model/backend.ts');
-  const env = {
-    ...process.env,
-    ATTUNE_ARTIFACT_CACHE_DIR: process.env.ATTUNE_ARTIFACT_CACHE_DIR ?? join(dataDir, 'artifact-cache'),
-  };
-  const app = createInferenceApp(inferenceDepsFromEnv(env));
+function localInference(
+  env: Readonly<Record<string, string | undefined>>,
+  clients: AwsClients,
+  dataDir: string,
+): (request: Request) => Promise<Response> {
+  const cacheDir = env.ATTUNE_ARTIFACT_CACHE_DIR ?? join(dataDir, 'artifact-cache');
+  const app = createInferenceApp(
+    inferenceDepsFromEnv({ ...env, ATTUNE_ARTIFACT_CACHE_DIR: cacheDir }, { clients }),
+  );
   return async (request) => {
     await initBackend();
     return app.fetch(request);
   };
+}
+
+/** The ingestion handler as S3 notifications drive it in AWS, over the stack's own clients. */
+function localIngestion(config: AttuneConfig, clients: AwsClients) {
+  const logger = new Logger({ serviceName: 'attune-ingest' });
+  return createIngestHandler(ingestDeps(config, clients, loadDatasetTokenizer(), logger));
 }
 
 /**
@@ -110,7 +133,11 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       dynamodbEndpoint: dynamo.endpoint,
       s3Endpoint: s3.endpoint,
     });
-    Object.assign(process.env, environment);
+    // The handlers' settings as a deployment would give them, pointing at the loopback services; parsed
+    // here, once, and passed in: nothing is written to this process's environment.
+    const env = { ...options.env, ...environment };
+    const config = parseConfig(env);
+    const clients = createClients(config);
 
     const admin = new DynamoDBClient({
       endpoint: dynamo.endpoint,
@@ -120,19 +147,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await ensureTable(admin, LOCAL_TABLE_NAME);
     admin.destroy();
 
-    // Handlers read their configuration at import, so they are loaded only once the environment is set.
-    const { createAppFromEnv } = await import('#http/app-from-env.ts');
-    const { handler: ingest } = await import('#events/ingest.ts');
-    const { getConfig } = await import('#aws/config.ts');
-    const { getClients } = await import('#aws/clients.ts');
-    const { ApiKeyRepository } = await import('#aws/api-key-repository.ts');
-    const config = getConfig();
-    const apiKeys = new ApiKeyRepository(getClients(config).dynamo, config.tableName);
+    const apiKeys = new ApiKeyRepository(clients.dynamo, config.tableName);
     for (const { team, key } of keys) await apiKeys.register(team, key);
 
-    const runner = await startLocalTraining(environment, dataDir);
+    const runner = await startLocalTraining({ environment, config, clients, dataDir });
     cleanups.push(() => runner.close());
 
+    const ingest = localIngestion(config, clients);
     const pending = new Set<Promise<void>>();
     s3.onObjectCreated((event) => {
       const delivery = deliverWithRetries(ingest, event).finally(() => pending.delete(delivery));
@@ -142,8 +163,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       await Promise.allSettled([...pending]);
     });
 
-    const app = createAppFromEnv({ dispatcher: runner });
-    const inference = await startLocalInference(dataDir);
+    const app = createApp(apiDepsFromEnv(env, { clients, dispatcher: runner }));
+    const inference = localInference(env, clients, dataDir);
     http.setHandler(
       routeByApiGateway({ api: (request) => app.fetch(request), inference: (request) => inference(request) }),
     );

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     port: env.ATTUNE_PORT,
     dataDir: env.ATTUNE_DATA_DIR,
     ...(env.ATTUNE_DEV_KEYS ? { devKeys: env.ATTUNE_DEV_KEYS } : {}),
+    env: process.env,
   });
   console.log(`Attune is running at ${stack.url}`);
   console.log(`  OPENAI_BASE_URL=${stack.url}/v1`);

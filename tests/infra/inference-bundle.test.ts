@@ -9,10 +9,9 @@ import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
 import { generateApiKey, hashApiKey } from '#core/api-keys.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
 import { AttuneInference, INFERENCE_ENTRY } from '../../infra/constructs/inference.ts';
 import {
@@ -66,13 +65,13 @@ beforeAll(async () => {
     POWERTOOLS_SERVICE_NAME: 'attune-inference',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  const config = getConfig();
-  await new ApiKeyRepository(getClients(config).dynamo, config.tableName).register(team, key);
+  const config = testConfig();
+  await new ApiKeyRepository(testClients().dynamo, config.tableName).register(team, key);
 });
 
 afterAll(async () => {
-  const config = getConfig();
-  await getClients(config).dynamo.send(
+  const config = testConfig();
+  await testClients().dynamo.send(
     new DeleteCommand({
       TableName: config.tableName,
       Key: { pk: apiKeyPk(hashApiKey(key)), sk: API_KEY_SK },

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { BATCH_STATE_CHANGE } from '#events/batch-status.ts';
+import { BATCH_STATE_CHANGE } from '#events/batch-status-event.ts';
 import { AttuneJobStatus, BATCH_JOB_STATE_CHANGE } from '../../infra/constructs/job-status.ts';
 import { AttuneTraining, DISPATCHER_ENV } from '../../infra/constructs/training.ts';
 import { statementFor } from './cdk-test-app.ts';

@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AliasRepository, aliasSk } from '#aws/alias-repository.ts';
-import { getClients } from '#aws/clients.ts';
 import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
-import { getConfig } from '#aws/config.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { NO_STATS } from '#core/inference/aliases.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
-const config = getConfig();
-const { dynamo } = getClients(config);
+const config = testConfig();
+const { dynamo } = testClients();
 const aliases = new AliasRepository(dynamo, config.tableName);
 const log = new CompletionLogRepository(dynamo, config.tableName);
 const team = () => `t-${randomUUID().slice(0, 12)}`;

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CalibrationRepository, calibrationPk, RECENT_RUNS } from '#aws/calibration-repository.ts';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import type { CalibrationBucket, Measurement } from '#core/estimate/throughput.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
-const config = getConfig();
-const repository = new CalibrationRepository(getClients(config).dynamo, config.tableName);
+const config = testConfig();
+const repository = new CalibrationRepository(testClients().dynamo, config.tableName);
 
 const tokensPerSecond = (runs: readonly Measurement[]) => runs.map((r) => r.tokensPerSecond);
 

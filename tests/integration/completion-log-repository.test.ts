@@ -3,15 +3,14 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AliasRepository } from '#aws/alias-repository.ts';
-import { getClients } from '#aws/clients.ts';
 import { CompletionLogRepository, completionSk } from '#aws/completion-log-repository.ts';
-import { getConfig } from '#aws/config.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { COMPLETION_RETENTION_SECONDS } from '#core/inference/feedback.ts';
 import type { ServedCompletion } from '#core/inference/ports.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
-const config = getConfig();
-const { dynamo } = getClients(config);
+const config = testConfig();
+const { dynamo } = testClients();
 const aliases = new AliasRepository(dynamo, config.tableName);
 const NOW = Math.floor(Date.now() / 1000);
 const log = new CompletionLogRepository(dynamo, config.tableName, () => NOW);

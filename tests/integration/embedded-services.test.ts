@@ -2,11 +2,11 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { newId } from '#core/ids.ts';
+import { testConfig } from '#tests/test-clients.ts';
 
 describe('embedded services started by the global setup', () => {
-  const config = getConfig();
+  const config = testConfig();
   const { dynamo, s3 } = createClients(config);
 
   it('given the table, when an item is written, then it reads back over the wire', async () => {

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
 import { budgetMonth, DEFAULT_MONTHLY_BUDGET_USD } from '#core/estimate/budget.ts';
 import type { Estimate } from '#core/estimate/estimate.ts';
 import { type FileRecord, fileObjectKey } from '#core/files.ts';
 import { newId } from '#core/ids.ts';
 import { createHarness, errorOf } from '#tests/integration/http-harness.ts';
+import { testClients } from '#tests/test-clients.ts';
 
 const harness = createHarness();
 afterAll(() => harness.cleanup());
@@ -109,7 +109,7 @@ describe('POST /v1/estimates', () => {
 
   it("given spend recorded this month, then the estimate shows what is left of the team's budget", async () => {
     const { team, auth } = await harness.team();
-    const spend = new SpendRepository(getClients(harness.deps.config).dynamo, harness.deps.config.tableName);
+    const spend = new SpendRepository(testClients().dynamo, harness.config.tableName);
     await spend.add(team, budgetMonth(new Date()), 40);
     const res = await post(auth, { model: 'attune-tiny', training_tokens: 10_000, examples: 100 });
     const estimate = (await res.json()) as Estimate;

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { fileObjectKey, type OpenAIFile } from '#core/files.ts';
 import { CHAT_LINE, createHarness, errorOf, uploadForm } from '#tests/integration/http-harness.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 const MAX = 1024;
-const h = createHarness({ config: { maxUploadBytes: MAX } });
+const h = createHarness({ limits: { maxUploadBytes: MAX } });
 afterEach(() => h.cleanup());
 
 const post = (
@@ -176,14 +175,14 @@ describe('POST /v1/files', () => {
   });
 
   it('Given the object write fails, when uploaded, then 500 and the record written first is removed', async () => {
-    const config = getConfig();
+    const config = testConfig();
     class FailingStore extends ObjectStore {
       override async put(): Promise<void> {
         throw new Error('S3 is down');
       }
     }
     const failing = createHarness({
-      objects: new FailingStore(getClients(config).s3, config.bucketName),
+      objects: new FailingStore(testClients().s3, config.bucketName),
     });
     try {
       const { team, auth } = await failing.team();

@@ -2,17 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { AliasRepository } from '#aws/alias-repository.ts';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
-import { getClients } from '#aws/clients.ts';
-import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
-import { type AttuneConfig, getConfig } from '#aws/config.ts';
-import { FileRepository } from '#aws/file-repository.ts';
+import type { AttuneConfig } from '#aws/config.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
 import { generateApiKey, hashApiKey } from '#core/api-keys.ts';
 import type { OpenAIErrorBody } from '#core/errors.ts';
+import type { ObjectStorage } from '#core/files/ports.ts';
+import { apiDepsFromEnv } from '#http/api-deps.ts';
 import { type AppDeps, createApp } from '#http/app.ts';
+import type { ApiLimits } from '#http/context.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 /**
  * The API app over the real repositories, against the DynamoDB Local and s3rver that tests/global-setup.ts
@@ -21,6 +21,8 @@ import { type AppDeps, createApp } from '#http/app.ts';
 export interface Harness {
   readonly app: ReturnType<typeof createApp>;
   readonly deps: AppDeps;
+  /** The table and bucket the app's repositories use. */
+  readonly config: AttuneConfig;
   /** A new team with a registered key; removed, with all its files, by `cleanup`. */
   team(): Promise<{ team: string; key: string; auth: { authorization: string } }>;
   /** Everything a team has written: its file records and the object keys under its S3 prefix. */
@@ -28,29 +30,33 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The test's composition root: the API's dependencies built as the Lambda builds them, from the
+ * environment global-setup published (budgets, prices and trainer site included), over the worker's clients.
+ */
 export function createHarness(
-  overrides: { config?: Partial<AttuneConfig>; objects?: ObjectStore; logger?: Logger } = {},
+  overrides: { limits?: Partial<ApiLimits>; objects?: ObjectStorage; logger?: Logger } = {},
 ): Harness {
-  const config = { ...getConfig(), ...overrides.config };
-  const clients = getClients(config);
+  const config = testConfig();
+  const clients = testClients();
+  const base = apiDepsFromEnv(process.env, { clients });
   const deps: AppDeps = {
-    files: new FileRepository(clients.dynamo, config.tableName),
-    keys: new ApiKeyRepository(clients.dynamo, config.tableName),
-    objects: overrides.objects ?? new ObjectStore(clients.s3, config.bucketName),
-    config,
+    ...base,
+    objects: overrides.objects ?? base.objects,
+    limits: { ...base.limits, ...overrides.limits },
     logger: overrides.logger ?? new Logger({ serviceName: 'attune-api-test', logLevel: 'SILENT' }),
-    aliases: new AliasRepository(clients.dynamo, config.tableName),
-    completions: new CompletionLogRepository(clients.dynamo, config.tableName),
   };
+  const keys = new ApiKeyRepository(clients.dynamo, config.tableName);
   const created: { team: string; key: string }[] = [];
   const objects = new ObjectStore(clients.s3, config.bucketName);
   return {
     app: createApp(deps),
     deps,
+    config,
     async team() {
       const team = `t-${randomUUID().slice(0, 12)}`;
       const key = generateApiKey();
-      await deps.keys.register(team, key);
+      await keys.register(team, key);
       created.push({ team, key });
       return { team, key, auth: { authorization: `Bearer ${key}` } };
     },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_INLINE_CONTENT_BYTES } from '#core/files/file-service.ts';
 import { fileObjectKey, type OpenAIFile } from '#core/files.ts';
-import { MAX_INLINE_CONTENT_BYTES } from '#http/routes/files.ts';
 import { MAX_PRESIGNED_UPLOAD_BYTES } from '#http/routes/uploads.ts';
 import { CHAT_LINE, createHarness, errorOf } from '#tests/integration/http-harness.ts';
 
@@ -50,7 +50,7 @@ describe('POST /v1/uploads', () => {
       purpose: 'fine-tune',
       file: { id: upload.id, object: 'file', status: 'uploaded', bytes: valid.bytes },
     });
-    expect(upload.expires_at - upload.created_at).toBe(h.deps.config.uploadUrlTtlSeconds);
+    expect(upload.expires_at - upload.created_at).toBe(h.deps.limits.uploadUrlTtlSeconds);
     expect(upload.upload_url_expires_at).toBe(upload.expires_at);
     expect(await h.written(team)).toEqual({ records: 1, objects: [] });
   });
@@ -61,7 +61,7 @@ describe('POST /v1/uploads', () => {
     const url = new URL(upload.upload_url);
     expect(decodeURIComponent(url.pathname)).toMatch(new RegExp(`/${fileObjectKey(team, upload.id)}$`));
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(h.deps.config.uploadUrlTtlSeconds));
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(h.deps.limits.uploadUrlTtlSeconds));
     expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
   });
 

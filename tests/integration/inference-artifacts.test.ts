@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactDownloader } from '#aws/artifact-downloader.ts';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { ObjectStore } from '#aws/object-store.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 /** The S3-to-disk artifact cache against s3rver. */
 
@@ -20,8 +19,8 @@ const FILES = {
 const NAMES = Object.keys(FILES);
 
 beforeAll(async () => {
-  const config = getConfig();
-  store = new ObjectStore(getClients(config).s3, config.bucketName);
+  const config = testConfig();
+  store = new ObjectStore(testClients().s3, config.bucketName);
   for (const [name, body] of Object.entries(FILES)) await store.put(prefix + name, body);
   cacheDir = await mkdtemp(path.join(tmpdir(), 'attune-dl-'));
 });

@@ -4,9 +4,7 @@ import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AliasRepository } from '#aws/alias-repository.ts';
 import { ArtifactDownloader } from '#aws/artifact-downloader.ts';
-import { getClients } from '#aws/clients.ts';
 import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
-import { getConfig } from '#aws/config.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { ArtifactCache } from '#core/inference/artifact-cache.ts';
@@ -26,6 +24,7 @@ import {
 } from '#model/soft-prompt.ts';
 import { type AttuneTokenizer, loadTokenizer } from '#model/tokenizer.ts';
 import { createHarness } from '#tests/integration/http-harness.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 /**
  * The inference app over the real repositories and bucket (DynamoDB Local + s3rver from globalSetup), a
@@ -38,8 +37,8 @@ const TINY_DIR = path.join(REPO_ROOT, 'models', 'attune-tiny');
 
 export async function createInferenceHarness() {
   const api = createHarness();
-  const config = getConfig();
-  const { dynamo, s3 } = getClients(config);
+  const config = testConfig();
+  const { dynamo, s3 } = testClients();
   const objects = new ObjectStore(s3, config.bucketName);
   const models = new ModelRepository(dynamo, config.tableName);
   const aliases = new AliasRepository(dynamo, config.tableName);

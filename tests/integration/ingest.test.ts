@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context, S3Event } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { fileObjectKey } from '#core/files.ts';
@@ -13,13 +11,14 @@ import { type IngestDependencies, type IngestLogger, ingestObject } from '#event
 import { createdObjects } from '#events/s3-event.ts';
 import { encodeS3EventKey } from '#local/s3-local.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 /**
  * Ingestion against the DynamoDB Local and s3rver that tests/global-setup.ts started: real conditional
  * writes, real object streams. Every test uses its own team and removes what it wrote.
  */
-const config = getConfig();
-const clients = getClients(config);
+const config = testConfig();
+const clients = testClients();
 const files = new FileRepository(clients.dynamo, config.tableName);
 const objects = new ObjectStore(clients.s3, config.bucketName);
 const written: Array<{ team: string; fileId: string }> = [];

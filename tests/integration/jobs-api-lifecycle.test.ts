@@ -3,7 +3,7 @@ import { newId } from '#core/ids.ts';
 import type { OpenAIJob } from '#core/jobs/job.ts';
 import type { OpenAIJobCheckpoint, OpenAIJobEvent } from '#core/jobs/job-events.ts';
 import type { ListPage } from '#core/pagination.ts';
-import { handleBatchStatusEvent } from '#events/batch-status.ts';
+import { handleBatchStatusEvent } from '#events/batch-status-event.ts';
 import { errorOf } from '#tests/integration/http-harness.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
 import { batchEvent } from '#tests/unit/jobs/job-fixtures.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { newId } from '#core/ids.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
-import { handleBatchStatusEvent } from '#events/batch-status.ts';
+import { handleBatchStatusEvent } from '#events/batch-status-event.ts';
 import { jobStores, RecordingDispatcher } from '#tests/integration/jobs-harness.ts';
 import { batchEvent, jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 

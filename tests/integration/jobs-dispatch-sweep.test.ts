@@ -1,13 +1,13 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
 import { newId } from '#core/ids.ts';
-import { DISPATCH_DEADLINE_SECONDS } from '#core/jobs/create-job.ts';
 import { sweepInterruptedDispatches } from '#core/jobs/dispatch-sweep.ts';
+import { DISPATCH_DEADLINE_SECONDS } from '#core/jobs/interrupted-dispatch.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
 import { handler } from '#events/dispatch-sweep.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
+import { testClients } from '#tests/test-clients.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
 /**
@@ -37,7 +37,7 @@ describe('the dispatch sweep', () => {
   it('Given a job stored past the dispatch deadline and never dispatched, when swept, then it is failed with dispatch_interrupted and costs nothing', async () => {
     const { team } = await h.team();
     const stranded = await storedJob(team, DISPATCH_DEADLINE_SECONDS + 60, null);
-    const spend = new SpendRepository(getClients(h.deps.config).dynamo, h.deps.config.tableName);
+    const spend = new SpendRepository(testClients().dynamo, h.config.tableName);
     const report = await sweepInterruptedDispatches({ jobs: h.stores.jobs, spend });
     expect(report.failed).toContain(stranded.id);
     const after = await h.stores.jobs.get(team, stranded.id);

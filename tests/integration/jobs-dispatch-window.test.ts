@@ -1,23 +1,24 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
 import { budgetsFromEnv } from '#core/estimate/budget.ts';
 import { InMemoryCalibrationStore } from '#core/estimate/throughput.ts';
 import { newId } from '#core/ids.ts';
-import { createJob, DISPATCH_DEADLINE_SECONDS } from '#core/jobs/create-job.ts';
+import { createJob } from '#core/jobs/create-job.ts';
+import { DISPATCH_DEADLINE_SECONDS } from '#core/jobs/interrupted-dispatch.ts';
 import type { JobRecord, OpenAIJob } from '#core/jobs/job.ts';
 import type { JobStore } from '#core/jobs/ports.ts';
 import type { ListPage } from '#core/pagination.ts';
-import { handleBatchStatusEvent } from '#events/batch-status.ts';
+import { handleBatchStatusEvent } from '#events/batch-status-event.ts';
 import { LocalBatchRunner } from '#local/batch-runner.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
+import { testClients } from '#tests/test-clients.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
 /**
  * The window between storing a job and submitting its run: a failure inside it fails the job instead of
  * leaving it in `validating_files`; a process that dies inside it leaves a job that the embedded stack's
- * runner dispatches when it resumes, and that the API fails (in AWS, where nothing would resume it) once
- * no create request can still be dispatching it.
+ * runner dispatches when it resumes, and that the API reports as failed (in AWS, where the scheduled sweep
+ * records it: jobs-dispatch-sweep.test.ts) once no create request can still be dispatching it.
  */
 const h = createJobsHarness();
 const runners: LocalBatchRunner[] = [];
@@ -48,14 +49,21 @@ async function retrieve(auth: Auth, id: string): Promise<OpenAIJob> {
 }
 
 describe('a job whose create request died before dispatch', () => {
-  it('Given it is older than the dispatch deadline, when retrieved, then it is failed with dispatch_interrupted and cost nothing', async () => {
+  it('Given it is older than the dispatch deadline, when retrieved, then it is reported failed with dispatch_interrupted and cost nothing', async () => {
     const { team, auth } = await h.team();
     const job = await strandedJob(team, DISPATCH_DEADLINE_SECONDS + 60);
     const read = await retrieve(auth, job.id);
     expect(read).toMatchObject({ status: 'failed', actual_cost_usd: 0 });
     expect(read.error).toMatchObject({ code: 'dispatch_interrupted' });
-    const events = await h.stores.jobs.listEvents(team, job.id, { limit: 10 });
-    expect(events.map((e) => e.level)).toEqual(['error']);
+  });
+
+  it('Given it is older than the dispatch deadline, when retrieved and listed, then nothing is written: the sweep records the failure', async () => {
+    const { team, auth } = await h.team();
+    const job = await strandedJob(team, DISPATCH_DEADLINE_SECONDS + 60);
+    await retrieve(auth, job.id);
+    await h.get('/v1/fine_tuning/jobs', auth);
+    expect((await h.stores.jobs.get(team, job.id))?.status).toBe('validating_files');
+    expect(await h.stores.jobs.listEvents(team, job.id, { limit: 10 })).toEqual([]);
   });
 
   it('Given it is older than the dispatch deadline, when listed, then it lists as failed', async () => {
@@ -105,7 +113,7 @@ describe('a failure between storing a job and submitting it', () => {
         getFile: (t: string, id: string) => h.deps.files.get(t, id),
         calibration: new InMemoryCalibrationStore(),
         budgets: budgetsFromEnv({}),
-        spend: new SpendRepository(getClients(h.deps.config).dynamo, h.deps.config.tableName),
+        spend: new SpendRepository(testClients().dynamo, h.config.tableName),
       },
     };
     const request = {

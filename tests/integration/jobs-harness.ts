@@ -1,5 +1,3 @@
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { type FileRecord, fileObjectKey } from '#core/files.ts';
@@ -8,6 +6,7 @@ import type { DispatchedJob, DispatchPlan, JobDispatcher } from '#core/jobs/disp
 import type { JobRecord } from '#core/jobs/job.ts';
 import { createApp } from '#http/app.ts';
 import { createHarness } from '#tests/integration/http-harness.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 /**
  * A dispatcher that records what it was asked to do instead of calling AWS Batch: a test double of
@@ -42,8 +41,8 @@ export class RecordingDispatcher implements JobDispatcher {
 
 /** The job and model repositories over the DynamoDB Local that tests/global-setup.ts started. */
 export function jobStores() {
-  const config = getConfig();
-  const { dynamo } = getClients(config);
+  const config = testConfig();
+  const { dynamo } = testClients();
   return {
     jobs: new JobRepository(dynamo, config.tableName),
     models: new ModelRepository(dynamo, config.tableName),

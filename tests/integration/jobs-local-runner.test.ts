@@ -3,7 +3,7 @@ import type { OpenAIJob } from '#core/jobs/job.ts';
 import type { OpenAIJobEvent } from '#core/jobs/job-events.ts';
 import type { OpenAIModel } from '#core/jobs/models.ts';
 import type { ListPage } from '#core/pagination.ts';
-import { handleBatchStatusEvent } from '#events/batch-status.ts';
+import { handleBatchStatusEvent } from '#events/batch-status-event.ts';
 import { createApp } from '#http/app.ts';
 import { LocalBatchRunner } from '#local/batch-runner.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
@@ -21,7 +21,7 @@ const runner: LocalBatchRunner = new LocalBatchRunner({
     '-e',
     'process.exit(process.env.ATTUNE_JOB_ID && process.env.TABLE_NAME ? 0 : 3)',
   ],
-  env: { TABLE_NAME: h.deps.config.tableName, BUCKET_NAME: h.deps.config.bucketName },
+  env: { TABLE_NAME: h.config.tableName, BUCKET_NAME: h.config.bucketName },
   onEvent: (event): Promise<unknown> => handleBatchStatusEvent({ ...h.stores, dispatcher: runner }, event),
 });
 const app = createApp({ ...h.deps, dispatcher: runner });

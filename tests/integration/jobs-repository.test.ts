@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ConflictError } from '#core/errors.ts';
 import { newId } from '#core/ids.ts';
 import type { JobRecord } from '#core/jobs/job.ts';
 import type { JobStatus } from '#core/jobs/job-status.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
-const config = getConfig();
-const { dynamo } = getClients(config);
+const config = testConfig();
+const { dynamo } = testClients();
 const jobs = new JobRepository(dynamo, config.tableName);
 const models = new ModelRepository(dynamo, config.tableName);
 

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CalibrationRepository } from '#aws/calibration-repository.ts';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
 import type { MeasuredRun, OpenAIJob } from '#core/jobs/job.ts';
-import { handleBatchStatusEvent } from '#events/batch-status.ts';
+import { handleBatchStatusEvent } from '#events/batch-status-event.ts';
 import { createJobsHarness } from '#tests/integration/jobs-harness.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 import { batchEvent } from '#tests/unit/jobs/job-fixtures.ts';
 
 /**
@@ -16,8 +15,8 @@ import { batchEvent } from '#tests/unit/jobs/job-fixtures.ts';
 const h = createJobsHarness();
 afterEach(() => h.cleanup());
 
-const config = getConfig();
-const { dynamo } = getClients(config);
+const config = testConfig();
+const { dynamo } = testClients();
 const spend = new SpendRepository(dynamo, config.tableName);
 const calibration = new CalibrationRepository(dynamo, config.tableName);
 const statusDeps = { ...h.stores, dispatcher: h.dispatcher, spend, calibration };

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { SpendRepository } from '#aws/spend-repository.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
-const config = getConfig();
-const ledger = new SpendRepository(getClients(config).dynamo, config.tableName);
+const config = testConfig();
+const ledger = new SpendRepository(testClients().dynamo, config.tableName);
 const team = () => `t-${randomUUID().slice(0, 12)}`;
 
 describe('spend repository (DynamoDB Local)', () => {

@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
@@ -19,6 +17,7 @@ import { initGpt2Weights } from '#model/gpt2.ts';
 import { CONFIG_FILE, saveModelDir, TOKENIZER_FILE, WEIGHTS_FILE } from '#model/model-dir.ts';
 import { toTokenizerJson } from '#model/tokenizer.ts';
 import { type Hyperparameters, parseHyperparameters } from '#model/train-hyperparameters.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 import { readObject } from '#trainer/object-files.ts';
 
 /**
@@ -38,8 +37,8 @@ const TINY = {
 };
 
 export function trainerStores() {
-  const config = getConfig();
-  const { dynamo, s3 } = getClients(config);
+  const config = testConfig();
+  const { dynamo, s3 } = testClients();
   return {
     jobs: new JobRepository(dynamo, config.tableName),
     models: new ModelRepository(dynamo, config.tableName),

@@ -1,6 +1,8 @@
+import { type Clock, clockOf } from '#core/clock.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { budgetStatus, type SpendLedger, type TeamBudgets } from '#core/estimate/budget.ts';
 import { buildEstimate, type Estimate } from '#core/estimate/estimate.ts';
+import type { EstimateRequest } from '#core/estimate/estimate-request.ts';
 import type { DataProfile } from '#core/estimate/formulas.ts';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
 import {
@@ -11,7 +13,6 @@ import {
 } from '#core/estimate/model-catalog.ts';
 import { attuneBackend } from '#core/estimate/plans.ts';
 import { CATALOG_ONLY, type PriceProvider } from '#core/estimate/prices.ts';
-import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import {
   bucketKey,
   type CalibrationBucket,
@@ -39,7 +40,7 @@ export interface EstimateDeps {
   readonly prices?: PriceProvider;
   /** Where Attune's trainer runs (AWS Batch when absent); the embedded stack's runs are timed as its own. */
   readonly trainer?: TrainerSite;
-  readonly now?: () => Date;
+  readonly now?: Clock;
 }
 
 async function resolveModel(deps: EstimateDeps, team: string, name: string): Promise<ModelShape> {
@@ -125,7 +126,7 @@ export async function createEstimate(
   team: string,
   request: EstimateRequest,
 ): Promise<Estimate> {
-  const now = deps.now?.() ?? new Date();
+  const now = new Date(clockOf(deps)());
   const model = await resolveModel(deps, team, request.model);
   const data = await dataProfile(deps, team, request);
   const [measured, budget, livePrices] = await Promise.all([

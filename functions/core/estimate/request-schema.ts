@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ValidationError } from '#core/errors.ts';
+import { DEFAULT_VIRTUAL_TOKENS, type EstimateRequest } from '#core/estimate/estimate-request.ts';
 import { ESTIMATE_METHODS } from '#core/estimate/formulas.ts';
+
+export type { EstimateRequest } from '#core/estimate/estimate-request.ts';
 
 /**
  * The body of `POST /v1/estimates`. Data comes either from a processed file (`training_file`) or, for
@@ -16,7 +19,7 @@ export const EstimateHyperparametersSchema = z.strictObject({
   n_epochs: z.union([auto, z.number().int().min(1).max(50)]).default('auto'),
   batch_size: z.union([auto, z.number().int().min(1).max(256)]).default('auto'),
   learning_rate_multiplier: z.union([auto, z.number().positive().max(10)]).default('auto'),
-  num_virtual_tokens: z.number().int().min(1).max(512).default(20),
+  num_virtual_tokens: z.number().int().min(1).max(512).default(DEFAULT_VIRTUAL_TOKENS),
 });
 
 export const EstimateRequestSchema = z
@@ -37,7 +40,7 @@ export const EstimateRequestSchema = z
       n_epochs: 'auto',
       batch_size: 'auto',
       learning_rate_multiplier: 'auto',
-      num_virtual_tokens: 20,
+      num_virtual_tokens: DEFAULT_VIRTUAL_TOKENS,
     }),
     budget_usd: z.number().nonnegative().nullable().default(null),
     deadline_hours: z.number().positive().nullable().default(null),
@@ -82,9 +85,7 @@ export const EstimateRequestSchema = z
         message: 'give either validation_file or validation_tokens, not both',
       });
     }
-  });
-
-export type EstimateRequest = z.output<typeof EstimateRequestSchema>;
+  }) satisfies z.ZodType<EstimateRequest>;
 
 /**
  * Validates a request body outside HTTP (CLI, jobs): a ValidationError whose `param` names the first bad

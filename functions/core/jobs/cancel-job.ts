@@ -1,3 +1,4 @@
+import { type Clock, clockOf, epochSeconds } from '#core/clock.ts';
 import { ConflictError, NotFoundError } from '#core/errors.ts';
 import type { SpendLedger } from '#core/estimate/budget.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
@@ -12,7 +13,7 @@ export interface CancelJobDeps {
   readonly dispatcher: JobDispatcher;
   /** Where a job cancelled before it had a run gets its estimate back. */
   readonly spend?: SpendLedger;
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 export function jobNotFound(id: string): NotFoundError {
@@ -52,7 +53,7 @@ export async function cancelJob(deps: CancelJobDeps, team: string, id: string): 
   }
   if (job.status === 'succeeded' || job.status === 'failed') throw alreadyFinished(job);
   const outcome = await deps.jobs.transition(team, id, 'cancelled', {
-    finishedAt: Math.floor((deps.now?.() ?? Date.now()) / 1000),
+    finishedAt: epochSeconds(clockOf(deps)),
     estimatedFinish: null,
   });
   const current = outcome.job;

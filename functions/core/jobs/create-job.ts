@@ -1,8 +1,9 @@
 import { createHash, randomInt } from 'node:crypto';
+import { type Clock, clockOf, epochSeconds } from '#core/clock.ts';
 import { NotFoundError, ValidationError } from '#core/errors.ts';
 import { assertWithinBudget, budgetMonth } from '#core/estimate/budget.ts';
+import { DEFAULT_VIRTUAL_TOKENS, type EstimateRequest } from '#core/estimate/estimate-request.ts';
 import { createEstimate, type EstimateDeps } from '#core/estimate/estimate-service.ts';
-import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
 import type { RunEstimate } from '#core/estimate/run-estimate.ts';
 import type { FileRecord } from '#core/files.ts';
 import { isWellFormedId, newId } from '#core/ids.ts';
@@ -27,7 +28,7 @@ export interface CreateJobDeps {
   readonly dispatcher: JobDispatcher;
   /** The estimator's dependencies: the team's files, calibration, budgets and the month's spend. */
   readonly estimates: EstimateDeps;
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 async function requireTrainingFile(
@@ -82,25 +83,31 @@ function expectedRunSeconds(run: RunEstimate): number {
   return run.local_run?.wall_clock_seconds ?? (run.wall_clock_hours ?? 0) * 3600;
 }
 
+/** The job's own run as an estimate request: the same description the estimates API prices. */
+function estimateRequestOf(baseModel: string, request: CreateJobRequest): EstimateRequest {
+  const h = request.method.hyperparameters;
+  return {
+    model: baseModel,
+    training_file: request.trainingFile,
+    validation_file: request.validationFile ?? undefined,
+    methods: [request.method.type],
+    hyperparameters: {
+      n_epochs: h.n_epochs,
+      batch_size: h.batch_size,
+      learning_rate_multiplier: h.learning_rate_multiplier,
+      num_virtual_tokens: h.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS,
+    },
+    budget_usd: null,
+    deadline_hours: null,
+    data_sensitivity: null,
+    iteration: null,
+    portability: null,
+  };
+}
+
 /** The estimate of the job's own run; an infeasible run is refused with the estimator's reason. */
 async function estimateJob(deps: CreateJobDeps, team: string, baseModel: string, request: CreateJobRequest) {
-  const h = request.method.hyperparameters;
-  const estimate = await createEstimate(
-    deps.estimates,
-    team,
-    EstimateRequestSchema.parse({
-      model: baseModel,
-      training_file: request.trainingFile,
-      ...(request.validationFile ? { validation_file: request.validationFile } : {}),
-      methods: [request.method.type],
-      hyperparameters: {
-        n_epochs: h.n_epochs,
-        batch_size: h.batch_size,
-        learning_rate_multiplier: h.learning_rate_multiplier,
-        ...(h.num_virtual_tokens === undefined ? {} : { num_virtual_tokens: h.num_virtual_tokens }),
-      },
-    }),
-  );
+  const estimate = await createEstimate(deps.estimates, team, estimateRequestOf(baseModel, request));
   const run = estimate.methods[request.method.type];
   if (!run) throw new Error(`the estimate has no ${request.method.type} run`);
   if (!run.feasible) {
@@ -134,7 +141,7 @@ export async function createJob(
     await requireTrainingFile(deps, team, request.validationFile, 'validation_file');
   const { run, pricesAsOf } = await estimateJob(deps, team, resolved.baseModel, request);
   const plan = planDispatch(run);
-  const now = deps.now?.() ?? Date.now();
+  const now = clockOf(deps)();
   const id = newId('ftjob');
   const job: JobRecord = {
     team,
@@ -178,7 +185,7 @@ export async function createJob(
  * (DynamoDB, Batch) fails the job with the reason and settles it at zero cost, rather than leaving it in
  * `validating_files` with nothing to move it on. A process that dies in this window leaves the job there
  * with no Batch job id: the embedded stack's runner dispatches such jobs when it resumes, and
- * `failInterruptedDispatch` fails them in AWS once no dispatch can still be under way.
+ * the scheduled sweep fails them in AWS once no dispatch can still be under way (interrupted-dispatch.ts).
  */
 async function dispatchCreated(
   deps: CreateJobDeps,
@@ -201,7 +208,7 @@ async function dispatchCreated(
     const message = `The job could not be dispatched: ${(error as Error).message}`;
     const failed = await deps.jobs.transition(team, id, 'failed', {
       error: { code: 'dispatch_failed', message, param: null },
-      finishedAt: Math.floor(Date.now() / 1000),
+      finishedAt: epochSeconds(clockOf(deps)),
       estimatedFinish: null,
     });
     if (failed.applied && failed.job) {
@@ -223,48 +230,4 @@ async function dispatchCreated(
     );
   }
   return current;
-}
-
-/**
- * Longer than any create request can take (API Gateway gives up at 30 s, the Lambda's timeout is under
- * it): a job still in `validating_files` without a Batch job id after this was never dispatched.
- */
-export const DISPATCH_DEADLINE_SECONDS = 300;
-
-/**
- * Fails a job whose create request died between storing it and dispatching it (a Lambda timeout or crash:
- * nothing else would ever move it), with an error that says so and the estimate refunded. Called when
- * jobs are read, so a team never watches a job that cannot start. Other jobs are returned as they are.
- */
-export async function failInterruptedDispatch(
-  deps: Pick<CreateJobDeps, 'jobs' | 'now'> & { readonly spend?: CreateJobDeps['estimates']['spend'] },
-  job: JobRecord,
-): Promise<JobRecord> {
-  const now = Math.floor((deps.now?.() ?? Date.now()) / 1000);
-  if (
-    job.status !== 'validating_files' ||
-    job.batchJobId ||
-    now - job.createdAt < DISPATCH_DEADLINE_SECONDS
-  ) {
-    return job;
-  }
-  const failed = await deps.jobs.transition(job.team, job.id, 'failed', {
-    error: {
-      code: 'dispatch_interrupted',
-      message: `The job was stored but never dispatched: the request that created it ended before it reached the job queue. Create it again.`,
-      param: null,
-    },
-    finishedAt: now,
-    estimatedFinish: null,
-  });
-  const current = failed.job ?? job;
-  if (!failed.applied) return current;
-  await logJobEvent(
-    deps,
-    current,
-    'error',
-    `The job failed: ${current.error?.message ?? 'never dispatched'}`,
-  );
-  await settleJob({ jobs: deps.jobs, ...(deps.spend ? { spend: deps.spend } : {}) }, current, 0);
-  return (await deps.jobs.get(job.team, job.id)) ?? current;
 }

@@ -1,3 +1,4 @@
+import { type Clock, clockOf, epochSeconds } from '#core/clock.ts';
 import type { SpendLedger } from '#core/estimate/budget.ts';
 import type { CalibrationStore } from '#core/estimate/throughput.ts';
 import { sortableId } from '#core/ids.ts';
@@ -24,7 +25,7 @@ export interface LifecycleDeps {
   readonly spend?: SpendLedger;
   /** Succeeded runs' measured throughput goes here, when calibration is kept. */
   readonly calibration?: CalibrationStore;
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 export interface RunReport {
@@ -59,7 +60,7 @@ export function newEventId(now: number = Date.now()): string {
   return `ftevent-${sortableId(lastEventMs)}`;
 }
 
-const nowSeconds = (deps: { now?: () => number }): number => Math.floor((deps.now?.() ?? Date.now()) / 1000);
+const nowSeconds = (deps: { now?: Clock }): number => epochSeconds(clockOf(deps));
 
 /** Appends a message event to the job's log. */
 export async function logJobEvent(

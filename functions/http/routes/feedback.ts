@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { epochSeconds } from '#core/clock.ts';
 import { giveFeedback, MAX_FEEDBACK_COMMENT_CHARS } from '#core/inference/feedback.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
 import { readJsonBody } from '#http/json-body.ts';
@@ -25,7 +26,7 @@ export function feedbackRoutes(deps: AppDeps): Hono<AppEnv> {
     const feedback = {
       score: body.score,
       comment: body.comment ?? null,
-      createdAt: Math.floor(Date.now() / 1000),
+      createdAt: epochSeconds(deps.now),
     };
     return c.json(await giveFeedback(deps.completions, c.var.team, body.completion_id, feedback));
   });

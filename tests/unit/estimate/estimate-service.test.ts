@@ -39,7 +39,7 @@ function deps(files: FileRecord[], calibration = new InMemoryCalibrationStore())
     calibration,
     budgets: budgetsFromEnv({ ATTUNE_TEAM_BUDGETS: 'search:100' }),
     spend,
-    now: () => NOW,
+    now: () => NOW.getTime(),
   };
 }
 

@@ -73,7 +73,7 @@ function estimateDeps(prices: PriceProvider) {
     budgets: budgetsFromEnv({}),
     spend: new InMemorySpendLedger(),
     prices,
-    now: () => new Date('2026-11-29T10:00:00Z'),
+    now: () => Date.parse('2026-11-29T10:00:00Z'),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureOf, reportFromBatchEvent } from '#events/batch-status.ts';
+import { failureOf, reportFromBatchEvent } from '#events/batch-status-event.ts';
 import { batchEvent } from '#tests/unit/jobs/job-fixtures.ts';
 
 const JOB_ID = 'ftjob-01jab000000000000000000000';

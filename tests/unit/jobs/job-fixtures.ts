@@ -3,7 +3,7 @@ import {
   BATCH_STATE_CHANGE,
   type BatchJobStateDetail,
   type BatchStateChangeEvent,
-} from '#events/batch-status.ts';
+} from '#events/batch-status-event.ts';
 
 /** A job record as `createJob` would store it, for tests; override what the test is about. */
 export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatchPlan } from '#core/jobs/dispatch.ts';
-import type { BatchStateChangeEvent } from '#events/batch-status.ts';
+import type { BatchStateChangeEvent } from '#events/batch-status-event.ts';
 import { AttemptJournal } from '#local/attempt-journal.ts';
 import { LOST_HOST_REASON, LocalBatchRunner } from '#local/batch-runner.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
