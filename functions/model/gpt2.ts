@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { fusedGelu, fusedLayerNorm, hasFusedKernels } from '#model/kernels/fused-ops.ts';
 import { linear as fusedLinear, hasLinearKernel } from '#model/kernels/linear.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
