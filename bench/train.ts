@@ -20,15 +20,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
+import type { TrainingMethod } from '#core/hyperparameters.ts';
 import { initBackend, nativeBlasOutcome, registerWasmKernels } from '#model/backend.ts';
-import type { Gpt2Config } from '#model/config.ts';
 import { disposeGpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
 import { chosenCoreType } from '#model/native/native-blas.ts';
 import { AdamW } from '#model/optimizer.ts';
 import { trainModel } from '#model/train.ts';
 import type { TokenizedExample } from '#model/train-batch.ts';
 import { disposeTrainBatch, makeTrainBatch } from '#model/train-batch.ts';
-import type { TrainingMethod } from '#model/train-hyperparameters.ts';
 import { lossAndGradients } from '#model/train-step.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ObjectStore } from '#aws/object-store.ts';
 import { NotFoundError } from '#core/errors.ts';
+import { parseHyperparameters } from '#core/hyperparameters.ts';
 import type { JobRecord, MeasuredRun } from '#core/jobs/job.ts';
 import { logJobEvent } from '#core/jobs/job-lifecycle.ts';
 import { modelArtifactPrefix } from '#core/jobs/models.ts';
@@ -25,7 +26,6 @@ import {
 } from '#model/soft-prompt.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
 import { type TrainModelResult, trainModel } from '#model/train.ts';
-import { parseHyperparameters } from '#model/train-hyperparameters.ts';
 import { TRAINING_RECORD_FILE } from '#model/train-local.ts';
 import { JobCheckpoints } from '#trainer/checkpoints.ts';
 import type { TrainerEnv } from '#trainer/env.ts';

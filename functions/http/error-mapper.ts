@@ -1,6 +1,7 @@
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { HttpError, type OpenAIErrorBody, ValidationError } from '#core/errors.ts';
+import { ContextLengthError } from '#model/errors.ts';
 
 /** How an error is answered: `unexpected` ones are logged in full and shown as a bare 500. */
 export interface MappedError {
@@ -36,13 +37,29 @@ export function validationErrorFromZod(error: z.ZodError): ValidationError {
 }
 
 /**
+ * A model-layer error that a client caused, as the HTTP error it answers with; null for any other error.
+ * A sequence longer than the model's context is OpenAI's 400 `context_length_exceeded`.
+ */
+function httpErrorFromModel(error: unknown): HttpError | null {
+  if (error instanceof ContextLengthError) {
+    return new ValidationError(error.message, { code: 'context_length_exceeded', cause: error });
+  }
+  return null;
+}
+
+function httpErrorOf(error: unknown): HttpError | null {
+  if (error instanceof HttpError) return error;
+  if (error instanceof z.ZodError) return validationErrorFromZod(error);
+  return httpErrorFromModel(error);
+}
+
+/**
  * The one place any error becomes an HTTP answer in OpenAI's `{"error": {...}}` shape: Attune's HttpErrors
- * as they say, zod failures as 400s, Hono's own 4xx exceptions with their status, and everything else as a
- * 500 that leaks no message, stack or class name.
+ * as they say, zod failures as 400s, the model layer's errors a client caused as their 4xx, Hono's own 4xx
+ * exceptions with their status, and everything else as a 500 that leaks no message, stack or class name.
  */
 export function mapError(error: unknown): MappedError {
-  const known =
-    error instanceof HttpError ? error : error instanceof z.ZodError ? validationErrorFromZod(error) : null;
+  const known = httpErrorOf(error);
   if (known) return { status: known.statusCode, body: known.toJSON(), unexpected: false };
   if (error instanceof HTTPException && error.status < 500) {
     return {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { FormatError } from '#core/errors.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import type { ArtifactCache, ArtifactLease } from '#core/inference/artifact-cache.ts';
 import type { ServedPrompt, ServedWeights } from '#core/inference/model-resolution.ts';
-import type { Gpt2Config } from '#model/config.ts';
 import { disposeGpt2Weights, type Gpt2Weights } from '#model/gpt2.ts';
 import { CONFIG_FILE, loadModelDir, TOKENIZER_FILE, WEIGHTS_FILE } from '#model/model-dir.ts';
 import { computePromptPrefix, disposePromptPrefix, type PromptPrefix } from '#model/prompt-prefix.ts';

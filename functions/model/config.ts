@@ -1,20 +1,8 @@
 import { z } from 'zod';
 import { FormatError } from '#core/errors.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 
-/**
- * The hyper-parameters of a GPT-2-architecture model, under the keys of Hugging Face's `config.json`,
- * so a public GPT-2 checkpoint directory can be read as-is and ours can be read by `transformers`.
- */
-export interface Gpt2Config {
-  n_layer: number;
-  n_head: number;
-  n_embd: number;
-  n_positions: number;
-  vocab_size: number;
-  layer_norm_epsilon: number;
-  bos_token_id?: number;
-  eos_token_id?: number;
-}
+/** Reads and writes a model's `config.json` (Hugging Face's keys) as the domain's `Gpt2Config`. */
 
 const positiveInt = z.number().int().positive();
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
-import { ContextLengthError, type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
+import { ContextLengthError } from '#model/errors.ts';
+import { type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
 import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
 import type { PromptPrefix } from '#model/prompt-prefix.ts';
 
@@ -147,6 +148,7 @@ function checkOptions(config: Gpt2Config, promptIds: readonly number[], options:
   if (needed > config.n_positions) {
     throw new ContextLengthError(
       `${virtual} virtual + ${promptIds.length} prompt + ${maxTokens} max tokens = ${needed} exceed the context of ${config.n_positions}`,
+      { positions: needed, contextLength: config.n_positions },
     );
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError, ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
+import { ContextLengthError } from '#model/errors.ts';
 import { fusedGelu, fusedLayerNorm, hasFusedKernels } from '#model/kernels/fused-ops.ts';
 import { linear as fusedLinear, hasLinearKernel } from '#model/kernels/linear.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
@@ -10,14 +11,6 @@ import type { KvCache, LayerKv } from '#model/kv-cache.ts';
  * in HF's layouts (Conv1D weights are `[in, out]`), so a public checkpoint maps onto them one to one.
  */
 export type Gpt2Weights = Map<string, tf.Variable>;
-
-/** A request that does not fit the model's context window (`n_positions`). */
-export class ContextLengthError extends ValidationError {
-  constructor(message: string) {
-    super(message, { code: 'context_length_exceeded' });
-    this.name = 'ContextLengthError';
-  }
-}
 
 /** Every tensor a GPT-2 model has, with its shape: what a checkpoint must contain and what init creates. */
 export function gpt2WeightShapes(config: Gpt2Config): Map<string, number[]> {
@@ -223,6 +216,7 @@ function checkInputs(config: Gpt2Config, inputIds: tf.Tensor2D, options: Gpt2For
   if (total > config.n_positions) {
     throw new ContextLengthError(
       `${total} positions (${past} cached + ${promptLength} virtual + ${time} new) exceed the context of ${config.n_positions}`,
+      { positions: total, contextLength: config.n_positions },
     );
   }
   return promptLength;

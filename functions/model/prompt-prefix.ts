@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
 import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
 

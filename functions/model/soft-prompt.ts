@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { FormatError, ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
+import { PROMPT_TUNING_INITS, type PromptTuningInit } from '#core/hyperparameters.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
 import { readRequiredFiles } from '#model/required-files.ts';
 import { readSafetensors, type SafeTensor, toFloat32, writeSafetensors } from '#model/safetensors.ts';
@@ -12,8 +13,6 @@ import { readSafetensors, type SafeTensor, toFloat32, writeSafetensors } from '#
  * Soft prompts (Lester et al. 2021) with PEFT's initialisations and PEFT's on-disk format, so a prompt
  * tuned here loads with `PeftModel.from_pretrained` and a PEFT prompt loads here.
  */
-
-export type PromptTuningInit = 'RANDOM' | 'SAMPLE_VOCAB' | 'TEXT';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -140,7 +139,7 @@ const adapterSchema = z.object({
   num_virtual_tokens: z.number().int().positive(),
   token_dim: z.number().int().positive(),
   num_transformer_submodules: z.literal(1).nullish(),
-  prompt_tuning_init: z.enum(['RANDOM', 'SAMPLE_VOCAB', 'TEXT']).default('RANDOM'),
+  prompt_tuning_init: z.enum(PROMPT_TUNING_INITS).default('RANDOM'),
   prompt_tuning_init_text: z.string().nullish(),
   base_model_name_or_path: z.string().nullish(),
   num_layers: z.number().int().nullish(),

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
 import { parseTrainingJsonl, prepareExamples, type TokenizedExample, textWindows } from '#model/data.ts';
 import { disposeGpt2Weights } from '#model/gpt2.ts';
 import type { StepMetrics, TrainingMetrics } from '#model/metrics.ts';
@@ -7,11 +8,7 @@ import { loadModelDir, saveModelDir } from '#model/model-dir.ts';
 import { savePeftPrompt, trainedPromptConfig } from '#model/soft-prompt.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
 import { trainModel } from '#model/train.ts';
-import {
-  parseHyperparameters,
-  type ResolvedHyperparameters,
-  type TrainingMethod,
-} from '#model/train-hyperparameters.ts';
+import type { ResolvedHyperparameters } from '#model/train-hyperparameters.ts';
 
 /**
  * Training from files on disk to files on disk: the `attune train` command, and the quickest way to see

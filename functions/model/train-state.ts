@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { FormatError } from '#core/errors.ts';
+import type { TrainingMethod } from '#core/hyperparameters.ts';
 import type { AdamW, AdamWState } from '#model/optimizer.ts';
 import type { SafeTensor } from '#model/safetensors.ts';
-import type { TrainingMethod } from '#model/train-hyperparameters.ts';
 
 /**
  * Everything a run needs to continue exactly where it stopped (a spot reclaim, a SIGTERM): the trained

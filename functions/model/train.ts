@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ValidationError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
+import { type Hyperparameters, parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
 import { RecentMean, type StepMetrics, ThroughputMeter, type TrainingMetrics } from '#model/metrics.ts';
 import { AdamW } from '#model/optimizer.ts';
@@ -14,13 +15,7 @@ import {
   makeTrainBatch,
   type TokenizedExample,
 } from '#model/train-batch.ts';
-import {
-  type Hyperparameters,
-  parseHyperparameters,
-  type ResolvedHyperparameters,
-  resolveHyperparameters,
-  type TrainingMethod,
-} from '#model/train-hyperparameters.ts';
+import { type ResolvedHyperparameters, resolveHyperparameters } from '#model/train-hyperparameters.ts';
 import { restoreTrainingState, snapshotTrainingState, type TrainingState } from '#model/train-state.ts';
 import { evaluate, lossAndGradients, type ModelUnderTraining } from '#model/train-step.ts';
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import {
   numberFlag,
   optionalString,
@@ -23,7 +24,7 @@ import {
 import { loadPretrainText, planSteps, windowsOf } from '#local/pretrain-data.ts';
 import { progressReporter } from '#local/progress.ts';
 import { initBackend } from '#model/backend.ts';
-import { type Gpt2Config, parseGpt2Config } from '#model/config.ts';
+import { parseGpt2Config } from '#model/config.ts';
 import { disposeGpt2Weights, type Gpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
 import { loadModelDir, saveModelDir } from '#model/model-dir.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';

@@ -1,3 +1,4 @@
+import type { TrainingMethod } from '#core/hyperparameters.ts';
 import {
   numberFlag,
   optionalString,
@@ -8,7 +9,6 @@ import {
 } from '#local/cli-args.ts';
 import { progressReporter } from '#local/progress.ts';
 import { initBackend } from '#model/backend.ts';
-import type { TrainingMethod } from '#model/train-hyperparameters.ts';
 import { trainLocally } from '#model/train-local.ts';
 
 /**

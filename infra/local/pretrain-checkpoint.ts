@@ -1,7 +1,7 @@
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError } from '#core/errors.ts';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '#model/safetensors.ts';
 import {
   type TrainingState,

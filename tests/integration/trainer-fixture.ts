@@ -8,6 +8,7 @@ import { JobRepository } from '#aws/job-repository.ts';
 import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { fileObjectKey } from '#core/files.ts';
+import { type Hyperparameters, parseHyperparameters } from '#core/hyperparameters.ts';
 import { newId } from '#core/ids.ts';
 import type { JobMethodType, JobRecord } from '#core/jobs/job.ts';
 import { formatTunedModelName, modelIdOfJob } from '#core/jobs/model-names.ts';
@@ -16,7 +17,6 @@ import { trainByteLevelBpe } from '#model/bpe-train.ts';
 import { initGpt2Weights } from '#model/gpt2.ts';
 import { CONFIG_FILE, saveModelDir, TOKENIZER_FILE, WEIGHTS_FILE } from '#model/model-dir.ts';
 import { toTokenizerJson } from '#model/tokenizer.ts';
-import { type Hyperparameters, parseHyperparameters } from '#model/train-hyperparameters.ts';
 import { testClients, testConfig } from '#tests/test-clients.ts';
 import { readObject } from '#trainer/object-files.ts';
 

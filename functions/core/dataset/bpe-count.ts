@@ -114,7 +114,7 @@ export interface TokenizerJsonModel {
 
 /**
  * Spells a `tokenizer.json`'s vocabulary and merges in ids. `byteToUnicode` is GPT-2's byte → character
- * table (`bytesToUnicode()` in `#model/tokenizer.ts`), in which byte-level vocabularies are written.
+ * table (`bytesToUnicode()` in `functions/model/tokenizer.ts`), in which byte-level vocabularies are written.
  */
 export function byteLevelBpeIds(json: TokenizerJsonModel, byteToUnicode: readonly string[]): ByteLevelBpeIds {
   const { vocab, merges } = json.model;

@@ -7,7 +7,7 @@
 import type { PieceTokenCounter } from '#core/dataset/bpe-count.ts';
 import { lastPieceHash, pieceEnd } from '#core/dataset/pre-tokenizer.ts';
 
-/** The part of a tokenizer that counting needs (`AttuneTokenizer` from `#model/tokenizer.ts` fits). */
+/** The part of a tokenizer that counting needs (`AttuneTokenizer` from `functions/model/tokenizer.ts` fits). */
 export interface TextEncoderLike {
   encode(text: string): number[];
 }

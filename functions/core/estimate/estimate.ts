@@ -28,7 +28,7 @@ import type { EstimateRequest } from '#core/estimate/request-schema.ts';
 import { estimateRun, type RunEstimate } from '#core/estimate/run-estimate.ts';
 import type { CalibrationBucket, Measurement } from '#core/estimate/throughput.ts';
 import type { TrainerSite } from '#core/estimate/trainer-site.ts';
-import { autoBatchSize, autoEpochs } from '#model/train-hyperparameters.ts';
+import { autoBatchSize, autoEpochs } from '#core/hyperparameters.ts';
 
 /** The largest GPU of the single-GPU instances: what "auto" batch sizes are fitted to. */
 export const AUTO_BATCH_DEVICE_GIB = Math.max(

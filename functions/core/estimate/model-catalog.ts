@@ -1,4 +1,4 @@
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 
 /**
  * The shapes of the models a team can plan with: the published GPT-2 sizes, the Llama-shaped decoders

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { ValidationError } from '#core/errors.ts';
+import { parseHyperparameters } from '#core/hyperparameters.ts';
 import type { JobMethod, JobMethodType } from '#core/jobs/job.ts';
 import { SUFFIX_PATTERN } from '#core/jobs/model-names.ts';
-import { parseHyperparameters } from '#model/train-hyperparameters.ts';
 
 /**
  * The body of `POST /v1/fine_tuning/jobs`, in OpenAI's shape: `method.type` picks full fine-tuning
  * (`supervised`) or `prompt_tuning`, each with its `hyperparameters`; the deprecated top-level
  * `hyperparameters` is still read as supervised ones, as OpenAI does. Hyper-parameters are validated by
- * the trainer's own schemas, so whatever the API accepts, the trainer can run.
+ * the schemas the trainer also uses (`#core/hyperparameters.ts`), so whatever the API accepts, the trainer
+ * can run.
  */
 
 const METHOD_TYPES = ['supervised', 'prompt_tuning'] as const;

@@ -1,6 +1,6 @@
 import type { CalibrationBucket } from '#core/estimate/throughput.ts';
+import type { Hyperparameters } from '#core/hyperparameters.ts';
 import type { JobStatus } from '#core/jobs/job-status.ts';
-import type { Hyperparameters } from '#model/train-hyperparameters.ts';
 
 /**
  * The fine-tuning job as Attune stores it, and as OpenAI's clients see it (`fine_tuning.job`). The record

@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from '#core/errors.ts';
 import { mapError, notFoundBody, SERVER_ERROR_MESSAGE } from '#http/error-mapper.ts';
+import { ContextLengthError, ModelError } from '#model/errors.ts';
 
 function zodErrorOf(schema: z.ZodType, value: unknown): z.ZodError {
   const result = schema.safeParse(value);
@@ -46,6 +47,26 @@ describe('mapError', () => {
   it('Given a zod error about the whole body, when mapped, then 400 with a null param', () => {
     const error = zodErrorOf(z.object({ a: z.string() }), [1]);
     expect(mapError(error)).toMatchObject({ status: 400, body: { error: { param: null } } });
+  });
+
+  it("Given the model layer's ContextLengthError, when mapped, then OpenAI's 400 context_length_exceeded", () => {
+    const message = '5 virtual + 20 prompt + 10 max tokens = 35 exceed the context of 32';
+    const error = new ContextLengthError(message, { positions: 35, contextLength: 32 });
+    expect(mapError(error)).toEqual({
+      status: 400,
+      body: {
+        error: { message, type: 'invalid_request_error', param: null, code: 'context_length_exceeded' },
+      },
+      unexpected: false,
+    });
+  });
+
+  it('Given any other model-layer error, when mapped, then a bare 500 that leaks nothing', () => {
+    expect(mapError(new ModelError('weights and prompt disagree'))).toEqual({
+      status: 500,
+      body: { error: { message: SERVER_ERROR_MESSAGE, type: 'server_error', param: null, code: null } },
+      unexpected: true,
+    });
   });
 
   it("Given Hono's 4xx HTTPException, when mapped, then its status and message in OpenAI's shape", () => {

@@ -2,14 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
+import { ContextLengthError } from '#model/errors.ts';
 import { generate, sampleToken, seededRandom } from '#model/generate.ts';
-import {
-  ContextLengthError,
-  disposeGpt2Weights,
-  type Gpt2Weights,
-  gpt2Forward,
-  initGpt2Weights,
-} from '#model/gpt2.ts';
+import { disposeGpt2Weights, type Gpt2Weights, gpt2Forward, initGpt2Weights } from '#model/gpt2.ts';
 import { TINY_CONFIG } from './helpers.ts';
 
 let weights: Gpt2Weights;
@@ -117,6 +112,16 @@ describe('generate', () => {
       fits,
     );
     expect(() => generate(TINY_CONFIG, weights, PROMPT, { maxTokens: fits + 1 })).toThrow(ContextLengthError);
+  });
+
+  it('given a request one token over the context, then the error carries the positions needed and the context', () => {
+    const over = TINY_CONFIG.n_positions - PROMPT.length + 1;
+    expect(() => generate(TINY_CONFIG, weights, PROMPT, { maxTokens: over })).toThrow(
+      expect.objectContaining({
+        positions: TINY_CONFIG.n_positions + 1,
+        contextLength: TINY_CONFIG.n_positions,
+      }),
+    );
   });
 
   it('given a soft prompt, then its virtual tokens count against the context', () => {

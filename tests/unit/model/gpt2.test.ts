@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormatError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
+import { ContextLengthError } from '#model/errors.ts';
 import {
-  ContextLengthError,
   disposeGpt2Weights,
   type Gpt2Weights,
   gpt2Forward,
@@ -235,6 +235,14 @@ describe('gpt2Forward', () => {
     const long = ids([Array.from({ length: 30 }, (_, i) => i)]);
     const prompt = tf.zeros([3, 16]) as tf.Tensor2D;
     expect(() => gpt2Forward(TINY_CONFIG, weights, long, { prompt })).toThrow(ContextLengthError);
+  });
+
+  it('given more positions than n_positions, then the error carries the positions needed and the context', () => {
+    const long = ids([Array.from({ length: 30 }, (_, i) => i)]);
+    const prompt = tf.zeros([3, 16]) as tf.Tensor2D;
+    expect(() => gpt2Forward(TINY_CONFIG, weights, long, { prompt })).toThrow(
+      expect.objectContaining({ positions: 33, contextLength: TINY_CONFIG.n_positions }),
+    );
   });
 
   it('given a mask of the wrong shape, then it throws naming both shapes', () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 
 /** A model small enough that every test using it runs in milliseconds. */
 export const TINY_CONFIG: Gpt2Config = {

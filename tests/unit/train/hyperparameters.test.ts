@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
-import {
-  autoBatchSize,
-  autoEpochs,
-  parseHyperparameters,
-  resolveHyperparameters,
-} from '#model/train-hyperparameters.ts';
+import { autoBatchSize, autoEpochs, parseHyperparameters } from '#core/hyperparameters.ts';
+import { resolveHyperparameters } from '#model/train-hyperparameters.ts';
 
 function rejection(method: Parameters<typeof parseHyperparameters>[0], json: unknown): ValidationError {
   try {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Gpt2Config } from '#model/config.ts';
+import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { type Gpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
 import type { TokenizedExample } from '#model/train-batch.ts';
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { TrainingMethod } from '#core/hyperparameters.ts';
 import { initGpt2Weights } from '#model/gpt2.ts';
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from '#model/safetensors.ts';
 import { type TrainModelOptions, trainModel } from '#model/train.ts';
-import type { TrainingMethod } from '#model/train-hyperparameters.ts';
 import {
   type TrainingState,
   trainingStateFromSafetensors,
