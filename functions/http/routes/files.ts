@@ -1,18 +1,10 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import {
-  attachment,
-  deleteFile,
-  fileContent,
-  getFile,
-  listFiles,
-  uploadFile,
-} from '#core/files/file-service.ts';
+import { deleteFile, fileContent, getFile, listFiles, uploadFile } from '#core/files/file-service.ts';
 import { toOpenAIFile } from '#core/files.ts';
 import { toListPage } from '#core/pagination.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
+import { fileDownload } from '#http/file-download.ts';
 import { requireFileId } from '#http/file-ids.ts';
 import { readFileUploadForm } from '#http/file-upload-form.ts';
 import { pageOf } from '#http/query.ts';
@@ -44,21 +36,9 @@ export function fileRoutes(deps: AppDeps): Hono<AppEnv> {
     c.json(toOpenAIFile(await getFile(deps, c.var.team, requireFileId(c.req.param('id'))))),
   );
 
-  routes.get('/files/:id/content', async (c) => {
-    const content = await fileContent(deps, c.var.team, requireFileId(c.req.param('id')));
-    if (content.kind === 'redirect') return c.redirect(content.url, 302);
-    const body = Readable.toWeb(
-      content.body,
-    ) as NodeWebReadableStream<Uint8Array> as ReadableStream<Uint8Array>;
-    return new Response(body, {
-      status: 200,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'content-length': String(content.bytes),
-        'content-disposition': attachment(content.filename),
-      },
-    });
-  });
+  routes.get('/files/:id/content', async (c) =>
+    fileDownload(await fileContent(deps, c.var.team, requireFileId(c.req.param('id')))),
+  );
 
   routes.delete('/files/:id', async (c) => {
     const id = requireFileId(c.req.param('id'));

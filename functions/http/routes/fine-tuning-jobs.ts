@@ -1,7 +1,5 @@
 import { Hono } from 'hono';
-import { HttpError } from '#core/errors.ts';
-import { isWellFormedId } from '#core/ids.ts';
-import { cancelJob, jobNotFound } from '#core/jobs/cancel-job.ts';
+import { cancelJob } from '#core/jobs/cancel-job.ts';
 import { createJob } from '#core/jobs/create-job.ts';
 import { toOpenAIJob } from '#core/jobs/job.ts';
 import { toOpenAICheckpoint, toOpenAIJobEvent } from '#core/jobs/job-events.ts';
@@ -9,23 +7,10 @@ import { getJob, listJobCheckpoints, listJobEvents, listJobs } from '#core/jobs/
 import { CreateJobBodySchema, toCreateJobRequest } from '#core/jobs/job-request.ts';
 import { toListPage } from '#core/pagination.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
+import { dispatcherOf, requireJobId } from '#http/job-params.ts';
 import { readJsonBody } from '#http/json-body.ts';
 import { idempotencyKeyOf, metadataFilterOf, pageOf } from '#http/query.ts';
 import { estimateDepsOf } from '#http/routes/estimates.ts';
-
-function requireJobId(id: string): string {
-  if (!isWellFormedId(id, 'ftjob')) throw jobNotFound(id);
-  return id;
-}
-
-/** The dispatcher, or 503: the API was built without a training backend (no Batch queues, no local runner). */
-function dispatcherOf(deps: AppDeps) {
-  if (deps.dispatcher) return deps.dispatcher;
-  throw new HttpError(503, 'Training is not configured on this deployment: no job queue is available.', {
-    type: 'server_error',
-    code: 'training_unavailable',
-  });
-}
 
 /**
  * OpenAI's fine-tuning jobs API for the team `c.var.team`. A create is validated in full (body, model,
