@@ -41,7 +41,10 @@ async function teamModel(models: ModelStore, team: string, id: string): Promise<
 }
 
 /** The base models, then the team's tuned ones, newest first. */
-export async function listModels(deps: Pick<ModelServiceDeps, 'models'>, team: string): Promise<OpenAIModel[]> {
+export async function listModels(
+  deps: Pick<ModelServiceDeps, 'models'>,
+  team: string,
+): Promise<OpenAIModel[]> {
   const tuned = await deps.models.list(team);
   return [...BASE_MODELS.map(baseModelObject), ...tuned.map(tunedModelObject)];
 }

@@ -1,4 +1,4 @@
-import type { JobRecord } from '#core/jobs/job.ts';
+import type { JobEstimate, JobRecord } from '#core/jobs/job.ts';
 import {
   BATCH_STATE_CHANGE,
   type BatchJobStateDetail,
@@ -38,6 +38,33 @@ export function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     batchJobId: 'batch-1',
     queue: 'cpu',
     queueReason: 'fits a small instance',
+    ...overrides,
+  };
+}
+
+/** The calibration bucket of {@link jobEstimate}: a small prompt tune on a CPU instance. */
+export const CALIBRATION_BUCKET = {
+  instanceType: 'c7i.large',
+  backend: 'tfjs-node',
+  method: 'prompt_tuning',
+  modelSize: '<10M',
+} as const;
+
+/** The estimate a job is accepted under ($0.50 on demand at $2 an hour), for tests; override what matters. */
+export function jobEstimate(overrides: Partial<JobEstimate> = {}): JobEstimate {
+  return {
+    method: 'prompt_tuning',
+    trainable_parameters: 2560,
+    training_tokens: 8000,
+    flops: 8000 * 4e6,
+    memory_bytes: 1e8,
+    instance_type: 'c7i.large',
+    wall_clock_hours: 0.05,
+    cost_usd: { on_demand: 0.5, spot: 0.2 },
+    throughput_source: 'datasheet × assumed utilisation',
+    prices_as_of: '2026-11-01',
+    on_demand_usd_per_hour: 2,
+    calibration_bucket: CALIBRATION_BUCKET,
     ...overrides,
   };
 }

@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
-import type { JobEstimate, JobRecord } from '#core/jobs/job.ts';
+import type { JobRecord } from '#core/jobs/job.ts';
 import { actualCostOf, calibrationSampleOfJob, hourlyPriceOf, settleJob } from '#core/jobs/job-settlement.ts';
-import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
-
-const BUCKET = {
-  instanceType: 'c7i.large',
-  backend: 'tfjs-node',
-  method: 'prompt_tuning',
-  modelSize: '<10M',
-} as const;
-
-function estimate(overrides: Partial<JobEstimate> = {}): JobEstimate {
-  return {
-    method: 'prompt_tuning',
-    trainable_parameters: 2560,
-    training_tokens: 8000,
-    flops: 8000 * 4e6,
-    memory_bytes: 1e8,
-    instance_type: 'c7i.large',
-    wall_clock_hours: 0.05,
-    cost_usd: { on_demand: 0.5, spot: 0.2 },
-    throughput_source: 'datasheet × assumed utilisation',
-    prices_as_of: '2026-11-01',
-    on_demand_usd_per_hour: 2,
-    calibration_bucket: BUCKET,
-    ...overrides,
-  };
-}
+import {
+  CALIBRATION_BUCKET as BUCKET,
+  jobEstimate as estimate,
+  jobRecord,
+} from '#tests/unit/jobs/job-fixtures.ts';
 
 const succeeded = (measured: { tokensPerSecond: number; backend: string }, e = estimate()) =>
   jobRecord({
