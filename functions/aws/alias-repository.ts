@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
+import { parseItem, schemaOf } from '#aws/item-schema.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { allTeamItems } from '#aws/team-items.ts';
 import { ConflictError } from '#core/errors.ts';
@@ -23,37 +25,54 @@ export const aliasSk = (name: string): string => `${ALIAS_SK_PREFIX}${name}`;
 /** How often a replace re-reads and retries after another replace of the same alias won the race. */
 const MAX_REPLACE_ATTEMPTS = 5;
 
-interface AliasItem {
-  team: string;
-  name: string;
-  variants: AliasVariant[];
-  createdAt: number;
-  updatedAt: number;
-  revision: string;
-  generation: string;
-  stats: Record<string, Partial<VariantStats> | undefined>;
-}
+const aliasVariantSchema = schemaOf<AliasVariant>()(z.object({ model: z.string(), weight: z.number() }));
 
-function toState(item: Record<string, unknown>): AliasState {
-  const alias = item as unknown as AliasItem;
-  const variants = alias.variants.map((v) => ({ model: v.model, weight: Number(v.weight) }));
+const variantStatsSchema = schemaOf<Partial<VariantStats>>()(
+  z.object({
+    served: z.number().optional(),
+    feedbackCount: z.number().optional(),
+    feedbackSum: z.number().optional(),
+  }),
+);
+
+/**
+ * An alias item. The repository writes every variant's counters; a counter, or the whole `stats` map, that
+ * an item lacks reads as zero, as it always has.
+ */
+const aliasItemSchema = z.object({
+  team: z.string(),
+  name: z.string(),
+  variants: z.array(aliasVariantSchema),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  revision: z.string(),
+  generation: z.string(),
+  stats: z.record(z.string(), variantStatsSchema).optional(),
+});
+
+type AliasItem = z.output<typeof aliasItemSchema>;
+
+function toState(alias: AliasItem): AliasState {
+  const variants = alias.variants.map((v) => ({ model: v.model, weight: v.weight }));
   return {
     team: alias.team,
     name: alias.name,
     variants,
-    createdAt: Number(alias.createdAt),
-    updatedAt: Number(alias.updatedAt),
-    generation: String(alias.generation),
+    createdAt: alias.createdAt,
+    updatedAt: alias.updatedAt,
+    generation: alias.generation,
     stats: variants.map((v) => {
       const s = alias.stats?.[v.model];
       return {
-        served: Number(s?.served ?? 0),
-        feedbackCount: Number(s?.feedbackCount ?? 0),
-        feedbackSum: Number(s?.feedbackSum ?? 0),
+        served: s?.served ?? 0,
+        feedbackCount: s?.feedbackCount ?? 0,
+        feedbackSum: s?.feedbackSum ?? 0,
       };
     }),
   };
 }
+
+const parseAlias = (item: Record<string, unknown>): AliasItem => parseItem(aliasItemSchema, item, 'alias');
 
 /** Which variant of which alias, in which generation, served a completion. */
 export interface ServingVariant {
@@ -104,11 +123,11 @@ export class AliasRepository implements AliasStore {
     return { pk: teamPk(team), sk: aliasSk(name) };
   }
 
-  private async read(team: string, name: string): Promise<Record<string, unknown> | undefined> {
+  private async read(team: string, name: string): Promise<AliasItem | undefined> {
     const out = await this.dynamo.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(team, name), ConsistentRead: true }),
     );
-    return out.Item;
+    return out.Item ? parseAlias(out.Item) : undefined;
   }
 
   async get(team: string, name: string): Promise<AliasState | undefined> {
@@ -145,10 +164,10 @@ export class AliasRepository implements AliasStore {
             }),
           ),
         );
-        if (created) return { alias: toState(item as unknown as Record<string, unknown>), created: true };
+        if (created) return { alias: toState(item), created: true };
         continue;
       }
-      const replaced = await this.replace(team, name, current as unknown as AliasItem, plain, now);
+      const replaced = await this.replace(team, name, current, plain, now);
       if (replaced) return { alias: replaced, created: false };
     }
     throw new ConflictError(
@@ -199,7 +218,7 @@ export class AliasRepository implements AliasStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes ? toState(out.Attributes) : undefined;
+      return out.Attributes ? toState(parseAlias(out.Attributes)) : undefined;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -207,7 +226,9 @@ export class AliasRepository implements AliasStore {
   }
 
   async list(team: string): Promise<AliasState[]> {
-    return (await allTeamItems(this.dynamo, this.tableName, team, ALIAS_SK_PREFIX)).map(toState);
+    return (await allTeamItems(this.dynamo, this.tableName, team, ALIAS_SK_PREFIX)).map((item) =>
+      toState(parseAlias(item)),
+    );
   }
 
   async delete(team: string, name: string): Promise<boolean> {

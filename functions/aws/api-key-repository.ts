@@ -1,7 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { parseItem } from '#aws/item-schema.ts';
 import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
 import { hashApiKey } from '#core/api-keys.ts';
+
+/** A key's item: the team it names, and when it was registered (Unix seconds). */
+const apiKeyItemSchema = z.object({ team: z.string(), createdAt: z.number() });
 
 /** API keys, stored only as hashes: the table never holds a usable key. */
 export class ApiKeyRepository {
@@ -27,7 +32,6 @@ export class ApiKeyRepository {
     const out = await this.dynamo.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: apiKeyPk(hashApiKey(key)), sk: API_KEY_SK } }),
     );
-    const team = out.Item?.team;
-    return typeof team === 'string' ? team : undefined;
+    return out.Item ? parseItem(apiKeyItemSchema, out.Item, 'API key').team : undefined;
   }
 }

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { isConditionFailure } from '#aws/conditional-write.ts';
+import { parseItem, schemaOf } from '#aws/item-schema.ts';
 import {
   bucketKey,
   type CalibrationBucket,
@@ -24,6 +26,26 @@ export const calibrationSk = (sample: CalibrationSample): string =>
 
 /** The estimator uses the median of this many most recent runs: old hardware and old code age out. */
 export const RECENT_RUNS = 25;
+
+/** Which runs a measurement is comparable with; also stored in a job's estimate. */
+export const calibrationBucketSchema = schemaOf<CalibrationBucket>()(
+  z.object({
+    instanceType: z.string(),
+    backend: z.enum(['tfjs-node', 'tfjs-node-gpu', 'tfjs-wasm', 'pytorch']),
+    method: z.enum(['supervised', 'prompt_tuning']),
+    modelSize: z.string(),
+  }),
+);
+
+/** What the estimator reads of a run's item; the start-up and training seconds are absent when unknown. */
+const measurementSchema = schemaOf<Measurement>()(
+  z.object({
+    tokensPerSecond: z.number(),
+    flopsPerToken: z.number(),
+    overheadSeconds: z.number().optional(),
+    trainingSeconds: z.number().optional(),
+  }),
+);
 
 /** The DynamoDB implementation of the estimator's calibration store. */
 export class CalibrationRepository implements CalibrationStore {
@@ -68,11 +90,6 @@ export class CalibrationRepository implements CalibrationStore {
         Limit: RECENT_RUNS,
       }),
     );
-    return (out.Items ?? []).map((item) => ({
-      tokensPerSecond: item.tokensPerSecond as number,
-      flopsPerToken: item.flopsPerToken as number,
-      ...(typeof item.overheadSeconds === 'number' ? { overheadSeconds: item.overheadSeconds } : {}),
-      ...(typeof item.trainingSeconds === 'number' ? { trainingSeconds: item.trainingSeconds } : {}),
-    }));
+    return (out.Items ?? []).map((item) => parseItem(measurementSchema, item, 'calibration'));
   }
 }

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { countFeedbackUpdate, countServedUpdate } from '#aws/alias-repository.ts';
 import { conditionalWrite, transactionCancellationCodes } from '#aws/conditional-write.ts';
+import { parseItem, schemaOf } from '#aws/item-schema.ts';
 import { TTL_ATTRIBUTE, teamPk } from '#aws/table-keys.ts';
 import { HttpError } from '#core/errors.ts';
 import {
@@ -24,19 +26,34 @@ export const completionSk = (id: string): string => `${COMPLETION_SK_PREFIX}${id
 /** Transactions touching the same alias item can collide; each retry waits a little longer. */
 const MAX_TRANSACTION_ATTEMPTS = 6;
 
-interface CompletionItem extends ServedCompletion {
-  readonly expiresAt: number;
-  readonly feedbackScore?: number;
-}
+/** The served completion; an item from before aliases had generations has no `aliasGeneration`. */
+const servedCompletionSchema = schemaOf<ServedCompletion>()(
+  z.object({
+    team: z.string(),
+    id: z.string(),
+    model: z.string(),
+    alias: z.string().nullable().default(null),
+    aliasGeneration: z.string().nullable().default(null),
+    createdAt: z.number(),
+  }),
+);
+
+/** A completion item: the completion, when the table may forget it, and its feedback score once given. */
+const completionItemSchema = servedCompletionSchema.extend({
+  [TTL_ATTRIBUTE]: z.number(),
+  feedbackScore: z.number().optional(),
+});
+
+type CompletionItem = z.output<typeof completionItemSchema>;
 
 function toServed(c: CompletionItem): ServedCompletion {
   return {
     team: c.team,
     id: c.id,
     model: c.model,
-    alias: c.alias ?? null,
-    aliasGeneration: c.aliasGeneration ?? null,
-    createdAt: Number(c.createdAt),
+    alias: c.alias,
+    aliasGeneration: c.aliasGeneration,
+    createdAt: c.createdAt,
   };
 }
 
@@ -88,9 +105,9 @@ export class CompletionLogRepository implements CompletionLog {
     const out = await this.dynamo.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(team, id), ConsistentRead: true }),
     );
-    const item = out.Item as CompletionItem | undefined;
-    if (!item || Number(item[TTL_ATTRIBUTE]) <= this.clock()) return undefined;
-    return item;
+    if (!out.Item) return undefined;
+    const item = parseItem(completionItemSchema, out.Item, 'completion');
+    return item[TTL_ATTRIBUTE] <= this.clock() ? undefined : item;
   }
 
   async getServed(team: string, id: string): Promise<ServedCompletion | undefined> {

@@ -1,23 +1,53 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { conditionalWrite } from '#aws/conditional-write.ts';
+import { parseItem, schemaOf } from '#aws/item-schema.ts';
 import { FILE_SK_PREFIX, fileSk, teamPk } from '#aws/table-keys.ts';
-import type { DatasetReport, FileRecord, FileStatus } from '#core/files.ts';
+import type { DatasetIssue, DatasetReport, FileRecord, FileStatus, TokenStatistics } from '#core/files.ts';
 
 /** A claim older than this is presumed to belong to a crashed ingestion and may be taken over. */
 export const INGESTION_LEASE_MS = 15 * 60 * 1000;
 
-interface FileItem extends FileRecord {
-  pk: string;
-  sk: string;
-  ingestVersion?: string;
-  ingestClaimedAt?: number;
-}
+const tokenStatisticsSchema = schemaOf<TokenStatistics>()(
+  z.object({ min: z.number(), max: z.number(), mean: z.number(), p95: z.number(), total: z.number() }),
+);
 
-function toRecord(item: Record<string, unknown>): FileRecord {
-  const { pk: _pk, sk: _sk, ingestVersion: _v, ingestClaimedAt: _c, ...record } = item as unknown as FileItem;
-  return record;
-}
+const datasetIssueSchema = schemaOf<DatasetIssue>()(
+  z.object({ line: z.number(), code: z.string(), message: z.string() }),
+);
+
+const datasetReportSchema = schemaOf<DatasetReport>()(
+  z.object({
+    format: z.enum(['chat', 'prompt_completion']).nullable(),
+    examples: z.number(),
+    tokens: tokenStatisticsSchema.nullable(),
+    duplicates: z.number(),
+    errors: z.array(datasetIssueSchema),
+    tokenizer: z.string(),
+  }),
+);
+
+/**
+ * A file item as {@link FileRepository} writes it: the record, with `report` once ingestion has run. The
+ * ingestion claim (`ingestVersion`, `ingestClaimedAt`) and the keys are the table's, not the record's.
+ */
+const fileRecordSchema = schemaOf<FileRecord>()(
+  z.object({
+    team: z.string(),
+    id: z.string(),
+    filename: z.string(),
+    purpose: z.string(),
+    bytes: z.number(),
+    createdAt: z.number(),
+    status: z.enum(['uploaded', 'processed', 'error']),
+    statusDetails: z.string().nullable(),
+    objectKey: z.string(),
+    report: datasetReportSchema.optional(),
+  }),
+);
+
+const toRecord = (item: Record<string, unknown>): FileRecord => parseItem(fileRecordSchema, item, 'file');
 
 /** DynamoDB persistence of file records; every status change is a conditional write. */
 export class FileRepository {

@@ -8,6 +8,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, isConditionFailure } from '#aws/conditional-write.ts';
+import { parseItem } from '#aws/item-schema.ts';
+import { checkpointSchema, idempotencyClaimSchema, jobEventSchema, jobRecordSchema } from '#aws/job-items.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { ConflictError } from '#core/errors.ts';
 import type { ActualCost, JobRecord } from '#core/jobs/job.ts';
@@ -47,18 +49,7 @@ export const ACTIVE_JOBS_KEY = 'JOBS#ACTIVE';
 /** How long an Idempotency-Key is remembered (the item carries `expiresAt` for a TTL). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-function toJob(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, rank: _rank, gsi1pk: _gpk, gsi1sk: _gsk, ...rest } = item;
-  const record = rest as unknown as JobRecord;
-  return { ...record, batchJobId: record.batchJobId ?? null };
-}
-
-function strip<T extends { pk?: unknown; sk?: unknown }>(
-  item: Record<string, unknown>,
-): Omit<T, 'pk' | 'sk'> {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as Omit<T, 'pk' | 'sk'>;
-}
+const toJob = (item: Record<string, unknown>): JobRecord => parseItem(jobRecordSchema, item, 'job');
 
 /** DynamoDB persistence of jobs. Every status change is conditional on the current rank. */
 export class JobRepository implements JobStore {
@@ -132,9 +123,10 @@ export class JobRepository implements JobStore {
     const claim = await this.dynamo.send(
       new GetCommand({ TableName: this.tableName, Key: claimKey, ConsistentRead: true }),
     );
-    const jobId = claim.Item?.jobId as string | undefined;
-    if (!jobId) throw cause;
-    if (claim.Item?.fingerprint !== idempotency.fingerprint) {
+    // No claim: the transaction failed for another reason than the key being taken.
+    if (!claim.Item) throw cause;
+    const { jobId, fingerprint } = parseItem(idempotencyClaimSchema, claim.Item, 'idempotency claim');
+    if (fingerprint !== idempotency.fingerprint) {
       throw new ConflictError(
         'This Idempotency-Key was already used for a different request; use a new key for a new job.',
         { param: 'Idempotency-Key', code: 'idempotency_key_reused', cause },
@@ -321,7 +313,7 @@ export class JobRepository implements JobStore {
     const items = await this.queryNewestFirst(team, `JOBEVT#${jobId}#`, page, (after) =>
       jobEventSk(jobId, after),
     );
-    return items.map((item) => strip<JobEventRecord & { pk: string; sk: string }>(item));
+    return items.map((item) => parseItem(jobEventSchema, item, 'job event'));
   }
 
   async addCheckpoint(team: string, checkpoint: CheckpointRecord): Promise<void> {
@@ -337,7 +329,7 @@ export class JobRepository implements JobStore {
     const items = await this.queryNewestFirst(team, `JOBCKPT#${jobId}#`, page, (after) =>
       jobCheckpointSk(jobId, after),
     );
-    return items.map((item) => strip<CheckpointRecord & { pk: string; sk: string }>(item));
+    return items.map((item) => parseItem(checkpointSchema, item, 'checkpoint'));
   }
 
   private async queryNewestFirst(

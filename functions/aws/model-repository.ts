@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { conditionalWrite } from '#aws/conditional-write.ts';
+import { parseItem, schemaOf } from '#aws/item-schema.ts';
 import { teamPk } from '#aws/table-keys.ts';
 import { allTeamItems } from '#aws/team-items.ts';
 import type { ModelRecord } from '#core/jobs/models.ts';
@@ -10,10 +12,21 @@ import type { ModelStore } from '#core/jobs/ports.ts';
 export const MODEL_SK_PREFIX = 'MODEL#';
 export const modelSk = (id: string): string => `${MODEL_SK_PREFIX}${id}`;
 
-function toModel(item: Record<string, unknown>): ModelRecord {
-  const { pk: _pk, sk: _sk, ...record } = item;
-  return record as unknown as ModelRecord;
-}
+/** A model item: the record, as a succeeded job registered it. */
+const modelRecordSchema = schemaOf<ModelRecord>()(
+  z.object({
+    team: z.string(),
+    id: z.string(),
+    kind: z.enum(['ft', 'pt']),
+    baseModel: z.string(),
+    attachesTo: z.string().nullable(),
+    jobId: z.string(),
+    createdAt: z.number(),
+    artifactPrefix: z.string(),
+  }),
+);
+
+const toModel = (item: Record<string, unknown>): ModelRecord => parseItem(modelRecordSchema, item, 'model');
 
 /** DynamoDB persistence of the tuned models a team's succeeded jobs registered. */
 export class ModelRepository implements ModelStore {

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { transactionCancellationCodes } from '#aws/conditional-write.ts';
+import { parseItem } from '#aws/item-schema.ts';
 import { TTL_ATTRIBUTE, teamPk } from '#aws/table-keys.ts';
 import type { SpendLedger } from '#core/estimate/budget.ts';
 
@@ -9,6 +11,9 @@ export const spendSk = (month: string): string => `SPEND#${month}`;
 /** The marker that a job's correction was applied; kept about 13 months, past any budget month it affects. */
 export const spendCorrectionSk = (jobId: string): string => `SPENDFIX#${jobId}`;
 const CORRECTION_MARKER_SECONDS = 400 * 24 * 3600;
+
+/** A month's spend item: `ADD` creates it with the first amount, so it always has one. */
+const spendItemSchema = z.object({ usd: z.number() });
 
 /**
  * The DynamoDB implementation of the budget's spend ledger. `add` is an atomic `ADD`, so two jobs
@@ -30,7 +35,7 @@ export class SpendRepository implements SpendLedger {
         ConsistentRead: true,
       }),
     );
-    return (out.Item?.usd as number | undefined) ?? 0;
+    return out.Item ? parseItem(spendItemSchema, out.Item, 'spend').usd : 0;
   }
 
   async add(team: string, month: string, usd: number): Promise<void> {

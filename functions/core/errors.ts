@@ -97,3 +97,22 @@ export class ConfigError extends AttuneError {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * A stored item that does not have the shape of the record it should hold (a bug, an old writer, a hand
+ * edit). It names the item's kind and key so the operator can find it; `cause` holds the parser's issues.
+ * Not an HttpError on purpose: it is the server's fault, so the boundary answers a bare 500, and a read
+ * never mistakes it for absence or returns a record that is silently wrong.
+ */
+export class CorruptItemError extends AttuneError {
+  readonly kind: string;
+  readonly key: string;
+
+  /** `problems` says what is wrong, field by field (`status: Invalid option …`). */
+  constructor(kind: string, key: string, problems: string, options?: { cause?: unknown }) {
+    super(`Malformed ${kind} item ${key}: ${problems}`, options);
+    this.name = 'CorruptItemError';
+    this.kind = kind;
+    this.key = key;
+  }
+}

@@ -1,6 +1,11 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { getClients } from '#aws/clients.ts';
+import { getConfig } from '#aws/config.ts';
+import { fileSk, teamPk } from '#aws/table-keys.ts';
 import { fileObjectKey, type OpenAIFile } from '#core/files.ts';
 import type { ListPage } from '#core/pagination.ts';
+import { SERVER_ERROR_MESSAGE } from '#http/error-mapper.ts';
 import { CHAT_LINE, createHarness, errorOf, uploadForm } from '#tests/integration/http-harness.ts';
 
 const h = createHarness();
@@ -51,6 +56,34 @@ describe('GET /v1/files/{id}', () => {
       ...missingError,
       message: missingError.message.replace(missingId, 'ID'),
     });
+  });
+
+  it("Given the team's file item is corrupt in the table, when retrieved, then a bare 500 that names nothing", async () => {
+    const { team, auth } = await h.team();
+    const file = await upload(auth);
+    const setStatus = (status: string) =>
+      getClients(getConfig()).dynamo.send(
+        new UpdateCommand({
+          TableName: getConfig().tableName,
+          Key: { pk: teamPk(team), sk: fileSk(file.id) },
+          UpdateExpression: 'SET #status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status },
+        }),
+      );
+    await setStatus('lost');
+    try {
+      const res = await get(auth, `/v1/files/${file.id}`);
+      expect(res.status).toBe(500);
+      expect(await errorOf(res)).toEqual({
+        message: SERVER_ERROR_MESSAGE,
+        type: 'server_error',
+        param: null,
+        code: null,
+      });
+    } finally {
+      await setStatus(file.status);
+    }
   });
 
   it.each(['nope', 'file-..%2F..%2Fsecret', `file-${'A'.repeat(26)}`, `ftjob-${'0'.repeat(26)}`])(
