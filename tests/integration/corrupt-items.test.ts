@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AliasRepository, aliasSk } from '#aws/alias-repository.ts';
-import { getClients } from '#aws/clients.ts';
 import { CompletionLogRepository, completionSk } from '#aws/completion-log-repository.ts';
-import { getConfig } from '#aws/config.ts';
 import { FileRepository } from '#aws/file-repository.ts';
 import { JobRepository, jobEventSk, jobSk } from '#aws/job-repository.ts';
 import { ModelRepository, modelSk } from '#aws/model-repository.ts';
@@ -12,14 +10,15 @@ import { fileSk, teamPk } from '#aws/table-keys.ts';
 import { CorruptItemError } from '#core/errors.ts';
 import { fileObjectKey } from '#core/files.ts';
 import { newId } from '#core/ids.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 import { jobRecord } from '#tests/unit/jobs/job-fixtures.ts';
 
 /**
  * Items written straight into DynamoDB Local, bypassing the repositories, the way a bug, an old writer or a
  * hand edit would leave them: each read must fail with the item's key and field, never return the item.
  */
-const config = getConfig();
-const { dynamo } = getClients(config);
+const config = testConfig();
+const { dynamo } = testClients();
 const NOW = Math.floor(Date.now() / 1000);
 const newTeam = () => `t-${randomUUID().slice(0, 12)}`;
 const written: { pk: string; sk: string }[] = [];

@@ -1,12 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getClients } from '#aws/clients.ts';
-import { getConfig } from '#aws/config.ts';
 import { fileSk, teamPk } from '#aws/table-keys.ts';
 import { fileObjectKey, type OpenAIFile } from '#core/files.ts';
 import type { ListPage } from '#core/pagination.ts';
 import { SERVER_ERROR_MESSAGE } from '#http/error-mapper.ts';
 import { CHAT_LINE, createHarness, errorOf, uploadForm } from '#tests/integration/http-harness.ts';
+import { testClients, testConfig } from '#tests/test-clients.ts';
 
 const h = createHarness();
 afterEach(() => h.cleanup());
@@ -62,9 +61,9 @@ describe('GET /v1/files/{id}', () => {
     const { team, auth } = await h.team();
     const file = await upload(auth);
     const setStatus = (status: string) =>
-      getClients(getConfig()).dynamo.send(
+      testClients().dynamo.send(
         new UpdateCommand({
-          TableName: getConfig().tableName,
+          TableName: testConfig().tableName,
           Key: { pk: teamPk(team), sk: fileSk(file.id) },
           UpdateExpression: 'SET #status = :status',
           ExpressionAttributeNames: { '#status': 'status' },
