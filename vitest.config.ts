@@ -15,10 +15,18 @@ export default defineConfig({
     // The SDK's notice that Node 20 support ends in 2027 would repeat in every worker's output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
-      // The reference tests compare the model with committed PyTorch fixtures: in-process, like unit tests.
       {
         extends: true,
-        test: { name: 'unit', include: ['tests/unit/**/*.test.ts', 'tests/reference/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          // The reference tests compare the model with committed PyTorch fixtures: in-process, like unit tests.
+          include: ['tests/unit/**/*.test.ts', 'tests/reference/**/*.test.ts'],
+          // Files share a worker process and its loaded modules: TF.js and its wasm backend start once per
+          // worker instead of once per file (two thirds of a unit run's CPU time). So a unit test must not
+          // depend on what a process does first (the backend's choice runs in a child: fresh-backend.ts)
+          // nor leave global state behind.
+          isolate: false,
+        },
       },
       {
         extends: true,
