@@ -3,15 +3,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { App, type AssetStaging, Stack } from 'aws-cdk-lib';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
-import { API_KEY_SK, apiKeyPk } from '#aws/table-keys.ts';
-import { generateApiKey, hashApiKey } from '#core/api-keys.ts';
-import { testClients, testConfig } from '#tests/test-clients.ts';
+import { createClients } from '#aws/clients.ts';
+import { parseConfig } from '#aws/config.ts';
+import { generateApiKey } from '#core/api-keys.ts';
+import { type LocalStorage, startLocalStorage } from '#tests/local-storage.ts';
 import { REPO_ROOT } from '../../infra/constructs/bundling.ts';
 import { AttuneInference, INFERENCE_ENTRY } from '../../infra/constructs/inference.ts';
 import {
@@ -29,9 +29,10 @@ import { httpApiEvent, lambdaContext } from './lambda-events.ts';
  * The inference Lambda's deployable package itself: bundled with the CDK's esbuild options and the
  * construct's own afterBundling hook into a temporary directory outside the repository (so nothing can
  * resolve from node_modules or models/), compared with the asset the CDK itself stages, then loaded with
- * `import()` and sent the API Gateway event of a completion request. Its AWS calls go to the DynamoDB
- * Local and s3rver that tests/global-setup.ts started; the wasm binaries and the base model are read from
- * the package only, through the environment the construct sets, relocated from /var/task to the bundle.
+ * `import()` and sent the API Gateway event of a completion request. Its AWS calls go to a DynamoDB Local
+ * and s3rver this file starts (the infra project has no global setup); the wasm binaries and the base
+ * model are read from the package only, through the environment the construct sets, relocated from
+ * /var/task to the bundle.
  */
 
 type Handler = (
@@ -44,6 +45,7 @@ const team = `t-${randomUUID().slice(0, 12)}`;
 const key = generateApiKey();
 let bundle: LambdaBundle;
 let cacheDir: string;
+let storage: LocalStorage;
 
 /** Every file under `dir`, relative to it, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -55,30 +57,30 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  bundle = await bundleLikeCdk(INFERENCE_ENTRY, INFERENCE_COMMAND_HOOKS);
+  [bundle, storage] = await Promise.all([
+    bundleLikeCdk(INFERENCE_ENTRY, INFERENCE_COMMAND_HOOKS),
+    startLocalStorage(),
+  ]);
   cacheDir = await mkdtemp(join(tmpdir(), 'attune-inference-cache-'));
   delete process.env.POWERTOOLS_DEV;
   Object.assign(process.env, {
+    ...storage.environment,
     ...inferencePackageEnvironment(bundle.dir),
     ATTUNE_ARTIFACT_CACHE_DIR: cacheDir,
     ATTUNE_ARTIFACT_CACHE_BYTES: String(256 * 1024 * 1024),
     POWERTOOLS_SERVICE_NAME: 'attune-inference',
     POWERTOOLS_LOG_LEVEL: 'WARN',
   });
-  const config = testConfig();
-  await new ApiKeyRepository(testClients().dynamo, config.tableName).register(team, key);
+  const config = parseConfig(process.env);
+  const clients = createClients(config);
+  await new ApiKeyRepository(clients.dynamo, config.tableName).register(team, key);
+  clients.dynamo.destroy();
 });
 
 afterAll(async () => {
-  const config = testConfig();
-  await testClients().dynamo.send(
-    new DeleteCommand({
-      TableName: config.tableName,
-      Key: { pk: apiKeyPk(hashApiKey(key)), sk: API_KEY_SK },
-    }),
-  );
   process.env = savedEnv;
-  await rm(cacheDir, { recursive: true, force: true });
+  await storage?.stop();
+  if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
 });
 
 describe('Inference Lambda package', () => {

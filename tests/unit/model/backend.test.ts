@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '#core/errors.ts';
-import { initBackend, resolveWasmDir } from '#model/backend.ts';
+import { resolveWasmDir } from '#model/backend.ts';
+import { initBackendInFreshProcess } from './fresh-backend.ts';
 
 let dir: string;
 
@@ -34,10 +35,9 @@ describe('resolveWasmDir', () => {
 
 describe('initBackend', () => {
   it('given no native TensorFlow installed, then it picks wasm, logs it once, and later calls agree', async () => {
-    const lines: string[] = [];
-    expect(await initBackend({ log: (line) => lines.push(line) })).toBe('wasm');
-    expect(await initBackend({ log: (line) => lines.push(line) })).toBe('wasm');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/backend "wasm"/);
+    const fresh = await initBackendInFreshProcess();
+    expect(fresh.backends).toEqual(['wasm', 'wasm']);
+    expect(fresh.lines).toHaveLength(1);
+    expect(fresh.lines[0]).toMatch(/backend "wasm"/);
   });
 });

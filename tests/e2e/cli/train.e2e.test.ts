@@ -3,7 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainCommand } from '#local/cli-train.ts';
 import { initBackend } from '#model/backend.ts';
-import { runAttune, runInProcess, SENTENCES, tinyModelDir, writeJsonl } from './attune-process.ts';
+import {
+  runAttune,
+  runInProcess,
+  SENTENCES,
+  tinyModelDir,
+  writeJsonl,
+} from '#tests/e2e/cli/attune-process.ts';
 
 let dir: string;
 let model: string;

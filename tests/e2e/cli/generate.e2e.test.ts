@@ -8,7 +8,7 @@ import { disposeGpt2Weights } from '#model/gpt2.ts';
 import { loadModelDir } from '#model/model-dir.ts';
 import { initSoftPrompt, savePeftPrompt } from '#model/soft-prompt.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
-import { runAttune, runInProcess, TINY_CONFIG, tinyModelDir } from './attune-process.ts';
+import { runAttune, runInProcess, TINY_CONFIG, tinyModelDir } from '#tests/e2e/cli/attune-process.ts';
 
 let dir: string;
 let model: string;

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '#model/backend.ts';
-import { runAttune, SENTENCES, tinyModelDir, writeJsonl } from './attune-process.ts';
+import { runAttune, SENTENCES, tinyModelDir, writeJsonl } from '#tests/e2e/cli/attune-process.ts';
 
 /**
  * End to end, as a user would: prompt-tune a frozen random model so that every sentence is followed by

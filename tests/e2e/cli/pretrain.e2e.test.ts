@@ -2,7 +2,7 @@ import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPretrainCommand } from '#local/cli-pretrain.ts';
-import { runAttune, runInProcess, SENTENCES, tinyModelDir } from './attune-process.ts';
+import { runAttune, runInProcess, SENTENCES, tinyModelDir } from '#tests/e2e/cli/attune-process.ts';
 
 let dir: string;
 let model: string;
