@@ -1,7 +1,7 @@
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { HttpError, type OpenAIErrorBody, ValidationError } from '#core/errors.ts';
-import { ContextLengthError } from '#model/errors.ts';
+import { ModelInputError } from '#model/errors.ts';
 
 /** How an error is answered: `unexpected` ones are logged in full and shown as a bare 500. */
 export interface MappedError {
@@ -38,11 +38,17 @@ export function validationErrorFromZod(error: z.ZodError): ValidationError {
 
 /**
  * A model-layer error that a client caused, as the HTTP error it answers with; null for any other error.
- * A sequence longer than the model's context is OpenAI's 400 `context_length_exceeded`.
+ * A ModelInputError is the 400 a ValidationError with its `param` and `code` gives (`invalid_request`
+ * when it names none); a sequence longer than the model's context is thereby OpenAI's 400
+ * `context_length_exceeded`.
  */
 function httpErrorFromModel(error: unknown): HttpError | null {
-  if (error instanceof ContextLengthError) {
-    return new ValidationError(error.message, { code: 'context_length_exceeded', cause: error });
+  if (error instanceof ModelInputError) {
+    return new ValidationError(error.message, {
+      param: error.param,
+      ...(error.code === undefined ? {} : { code: error.code }),
+      cause: error,
+    });
   }
   return null;
 }

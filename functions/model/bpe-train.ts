@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '#core/errors.ts';
 import { loadPublicDomainCorpus } from '#model/corpus.ts';
+import { ModelInputError } from '#model/errors.ts';
 import {
   type ByteLevelBpe,
   bytesToUnicode,
@@ -139,7 +139,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
     options.vocabSize < 256 + specials.length ||
     options.vocabSize > MAX_VOCAB
   ) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `vocabulary size must be an integer from ${256 + specials.length} to ${MAX_VOCAB}, got ${options.vocabSize}`,
       { param: 'vocabSize' },
     );
@@ -226,7 +226,7 @@ export function runBpeTrainCli(args: readonly string[], log: (line: string) => v
     args: [...args],
     options: { vocab: { type: 'string', default: '4096' }, out: { type: 'string' } },
   });
-  if (!values.out) throw new ValidationError('--out <tokenizer.json> is required', { param: 'out' });
+  if (!values.out) throw new ModelInputError('--out <tokenizer.json> is required', { param: 'out' });
   const vocabSize = Number(values.vocab);
   const started = performance.now();
   const documents = loadPublicDomainCorpus();

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChatMessage, TrainingExample } from '#core/dataset/example.ts';
 import { checkExample, isProblem } from '#core/dataset/example.ts';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
 import { chatPromptSegments, exampleSegments, type TemplateSegment } from '#model/chat-template.ts';
+import { ModelInputError } from '#model/errors.ts';
 import type { AttuneTokenizer } from '#model/tokenizer.ts';
 import { seededShuffle } from '#model/train-batch.ts';
 
@@ -89,7 +90,7 @@ export function prepareExamples(
 ): PreparedExamples {
   const { maxLength } = options;
   if (!Number.isInteger(maxLength) || maxLength < 2) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `the maximum example length must be an integer of at least 2, got ${maxLength}`,
       {
         param: 'maxLength',
@@ -131,7 +132,7 @@ export function textWindows(
   windowLength: number,
 ): TokenizedExample[] {
   if (!Number.isInteger(windowLength) || windowLength < 2) {
-    throw new ValidationError(`the window length must be an integer of at least 2, got ${windowLength}`, {
+    throw new ModelInputError(`the window length must be an integer of at least 2, got ${windowLength}`, {
       param: 'windowLength',
     });
   }
@@ -156,7 +157,7 @@ export function shuffleExamples<T>(examples: readonly T[], seed: number): T[] {
 /** Consecutive groups of `batchSize` (the last one may be smaller): shuffle first for a random order. */
 export function batchesOf<T>(items: readonly T[], batchSize: number): T[][] {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ValidationError(`batch size must be a positive integer, got ${batchSize}`, {
+    throw new ModelInputError(`batch size must be a positive integer, got ${batchSize}`, {
       param: 'batchSize',
     });
   }
@@ -185,11 +186,11 @@ export function padBatch(
   options: { padId: number; length?: number },
 ): PaddedBatch {
   if (examples.length === 0)
-    throw new ValidationError('a batch needs at least one example', { param: 'examples' });
+    throw new ModelInputError('a batch needs at least one example', { param: 'examples' });
   const longest = Math.max(...examples.map((e) => e.inputIds.length));
   const width = options.length ?? longest;
   if (width < longest || width < 1) {
-    throw new ValidationError(`padding length ${width} is shorter than the longest example (${longest})`, {
+    throw new ModelInputError(`padding length ${width} is shorter than the longest example (${longest})`, {
       param: 'length',
     });
   }
@@ -198,7 +199,7 @@ export function padBatch(
   const loss = new Float32Array(examples.length * width);
   examples.forEach((example, row) => {
     if (example.lossMask.length !== example.inputIds.length) {
-      throw new ValidationError(
+      throw new ModelInputError(
         `example ${row} has ${example.inputIds.length} ids but ${example.lossMask.length} loss-mask entries`,
         { param: 'examples' },
       );

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
-import { ContextLengthError } from '#model/errors.ts';
+import { ContextLengthError, ModelInputError } from '#model/errors.ts';
 import { type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
 import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
 import type { PromptPrefix } from '#model/prompt-prefix.ts';
@@ -119,29 +118,29 @@ export function sampleToken(
 function checkOptions(config: Gpt2Config, promptIds: readonly number[], options: GenerateOptions): void {
   const { maxTokens, temperature = 1, topP = 1 } = options;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
-    throw new ValidationError(`max_tokens must be a positive integer, got ${maxTokens}`, {
+    throw new ModelInputError(`max_tokens must be a positive integer, got ${maxTokens}`, {
       param: 'max_tokens',
     });
   }
-  if (!(temperature >= 0)) throw new ValidationError('temperature must be ≥ 0', { param: 'temperature' });
-  if (!(topP > 0 && topP <= 1)) throw new ValidationError('top_p must be in (0, 1]', { param: 'top_p' });
+  if (!(temperature >= 0)) throw new ModelInputError('temperature must be ≥ 0', { param: 'temperature' });
+  if (!(topP > 0 && topP <= 1)) throw new ModelInputError('top_p must be in (0, 1]', { param: 'top_p' });
   if (options.stop?.length && !options.decode) {
-    throw new ValidationError('stop sequences need a decode function', { param: 'stop' });
+    throw new ModelInputError('stop sequences need a decode function', { param: 'stop' });
   }
-  if (promptIds.length === 0) throw new ValidationError('the prompt has no tokens', { param: 'prompt' });
+  if (promptIds.length === 0) throw new ModelInputError('the prompt has no tokens', { param: 'prompt' });
   const bad = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocab_size);
   if (bad !== undefined)
-    throw new ValidationError(`token id ${bad} is outside the vocabulary`, { param: 'prompt' });
+    throw new ModelInputError(`token id ${bad} is outside the vocabulary`, { param: 'prompt' });
   if (options.prompt && options.prefix) {
-    throw new ValidationError('pass a soft prompt or its precomputed prefix, not both');
+    throw new ModelInputError('pass a soft prompt or its precomputed prefix, not both');
   }
   const limit = options.samplableVocabSize;
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= config.vocab_size)) {
-    throw new ValidationError(`samplableVocabSize must be in 1..${config.vocab_size}, got ${limit}`);
+    throw new ModelInputError(`samplableVocabSize must be in 1..${config.vocab_size}, got ${limit}`);
   }
   const top = options.topLogprobs ?? 0;
   if (!(Number.isInteger(top) && top >= 0 && top <= 20)) {
-    throw new ValidationError('top logprobs must be an integer in 0..20', { param: 'logprobs' });
+    throw new ModelInputError('top logprobs must be an integer in 0..20', { param: 'logprobs' });
   }
   const virtual = options.prompt?.shape[0] ?? options.prefix?.virtualTokens ?? 0;
   const needed = virtual + promptIds.length + maxTokens;

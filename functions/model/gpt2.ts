@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
-import { ContextLengthError } from '#model/errors.ts';
+import { ContextLengthError, ModelInputError } from '#model/errors.ts';
 import { fusedGelu, fusedLayerNorm, hasFusedKernels } from '#model/kernels/fused-ops.ts';
 import { linear as fusedLinear, hasLinearKernel } from '#model/kernels/linear.ts';
 import type { KvCache, LayerKv } from '#model/kv-cache.ts';
@@ -192,25 +192,25 @@ function checkInputs(config: Gpt2Config, inputIds: tf.Tensor2D, options: Gpt2For
   const promptLength = options.prompt?.shape[0] ?? 0;
   const past = options.cache?.length ?? 0;
   if (options.prompt && options.prompt.shape[1] !== config.n_embd) {
-    throw new ValidationError(`soft prompt width ${options.prompt.shape[1]} is not n_embd ${config.n_embd}`);
+    throw new ModelInputError(`soft prompt width ${options.prompt.shape[1]} is not n_embd ${config.n_embd}`);
   }
   if (options.prompt && past > 0) {
-    throw new ValidationError(
+    throw new ModelInputError(
       'a soft prompt can only be attached at the start of a sequence (cache not empty)',
     );
   }
   const mask = options.attentionMask;
   if (mask && (mask.shape[0] !== batch || mask.shape[1] !== time)) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `attention mask [${mask.shape.join(', ')}] does not match input ids [${batch}, ${time}]`,
     );
   }
   if (options.logitRows && options.lastPositionOnly) {
-    throw new ValidationError('logitRows and lastPositionOnly cannot be combined');
+    throw new ModelInputError('logitRows and lastPositionOnly cannot be combined');
   }
   const cacheBatch = options.cache?.mask?.shape[0];
   if (cacheBatch !== undefined && cacheBatch !== batch) {
-    throw new ValidationError(`cache batch ${cacheBatch} does not match input batch ${batch}`);
+    throw new ModelInputError(`cache batch ${cacheBatch} does not match input batch ${batch}`);
   }
   const total = past + promptLength + time;
   if (total > config.n_positions) {

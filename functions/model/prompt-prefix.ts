@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { type Gpt2Weights, gpt2Forward } from '#model/gpt2.ts';
 import { disposeKvCache, emptyKvCache, type KvCache } from '#model/kv-cache.ts';
 
@@ -28,7 +28,7 @@ export function computePromptPrefix(
   weights: Gpt2Weights,
   prompt: tf.Tensor2D,
 ): PromptPrefix {
-  if (prompt.shape[0] < 1) throw new ValidationError('a soft prompt needs at least one virtual token');
+  if (prompt.shape[0] < 1) throw new ModelInputError('a soft prompt needs at least one virtual token');
   const noTokens = tf.tensor2d([], [1, 0], 'int32');
   try {
     const result = gpt2Forward(config, weights, noTokens, {

@@ -2,9 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { PROMPT_TUNING_INITS, type PromptTuningInit } from '#core/hyperparameters.ts';
+import { ModelInputError } from '#model/errors.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
 import { readRequiredFiles } from '#model/required-files.ts';
 import { readSafetensors, type SafeTensor, toFloat32, writeSafetensors } from '#model/safetensors.ts';
@@ -44,7 +45,7 @@ function textInitIds(ids: readonly number[], count: number): number[] {
 export function initSoftPrompt(options: InitSoftPromptOptions): tf.Variable<tf.Rank.R2> {
   const { init, numVirtualTokens: count, config, seed } = options;
   if (!Number.isInteger(count) || count < 1) {
-    throw new ValidationError(`num_virtual_tokens must be a positive integer, got ${count}`, {
+    throw new ModelInputError(`num_virtual_tokens must be a positive integer, got ${count}`, {
       param: 'num_virtual_tokens',
     });
   }
@@ -54,12 +55,12 @@ export function initSoftPrompt(options: InitSoftPromptOptions): tf.Variable<tf.R
   if (init === 'TEXT') {
     const textIds = options.initTextIds ?? [];
     if (textIds.length === 0) {
-      throw new ValidationError('TEXT init needs the tokens of prompt_tuning_init_text', {
+      throw new ModelInputError('TEXT init needs the tokens of prompt_tuning_init_text', {
         param: 'prompt_tuning_init_text',
       });
     }
     const bad = textIds.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocab_size);
-    if (bad !== undefined) throw new ValidationError(`init text token id ${bad} is outside the vocabulary`);
+    if (bad !== undefined) throw new ModelInputError(`init text token id ${bad} is outside the vocabulary`);
     ids = textInitIds(textIds, count);
   } else if (init === 'SAMPLE_VOCAB') {
     ids = Array.from(tf.tidy(() => tf.randomUniformInt([count], 0, config.vocab_size, seed).dataSync()));
@@ -175,7 +176,7 @@ export interface PeftPromptFiles {
 export function peftPromptToFiles(prompt: tf.Tensor2D, config: PeftPromptConfig): PeftPromptFiles {
   const [count, dim] = prompt.shape;
   if (count !== config.numVirtualTokens || dim !== config.tokenDim) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `prompt [${count}, ${dim}] does not match num_virtual_tokens ${config.numVirtualTokens} × token_dim ${config.tokenDim}`,
     );
   }

@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { z } from 'zod';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
+import { ModelInputError } from '#model/errors.ts';
 
 /** GPT-2's end-of-text marker: separates documents in pre-training and ends every trained answer. */
 export const END_OF_TEXT = '<|endoftext|>';
@@ -225,7 +226,7 @@ export function loadTokenizer(tokenizerJson: string): AttuneTokenizer {
       if (ids.length === 0) return '';
       const unknown = ids.find((id) => !byId.has(id));
       if (unknown !== undefined) {
-        throw new ValidationError(`token id ${unknown} is not in the vocabulary (size ${vocabSize})`, {
+        throw new ModelInputError(`token id ${unknown} is not in the vocabulary (size ${vocabSize})`, {
           param: 'ids',
         });
       }

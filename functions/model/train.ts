@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { ValidationError } from '#core/errors.ts';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
 import { type Hyperparameters, parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
+import { ModelInputError } from '#model/errors.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
 import { RecentMean, type StepMetrics, ThroughputMeter, type TrainingMetrics } from '#model/metrics.ts';
 import { AdamW } from '#model/optimizer.ts';
@@ -82,7 +82,7 @@ function checkIds(examples: readonly TokenizedExample[], vocabSize: number): voi
   for (const e of examples) {
     for (const id of e.inputIds) {
       if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-        throw new ValidationError(`token id ${id} is outside the vocabulary of ${vocabSize}`);
+        throw new ModelInputError(`token id ${id} is outside the vocabulary of ${vocabSize}`);
       }
     }
   }
@@ -90,11 +90,11 @@ function checkIds(examples: readonly TokenizedExample[], vocabSize: number): voi
 
 function plan(options: TrainModelOptions): Plan {
   const { config, method, seed } = options;
-  if (!Number.isInteger(seed) || seed < 0) throw new ValidationError(`seed must be a non-negative integer`);
+  if (!Number.isInteger(seed) || seed < 0) throw new ModelInputError(`seed must be a non-negative integer`);
   const parsed: Hyperparameters = parseHyperparameters(method, options.hyperparameters);
   const virtual = method === 'prompt_tuning' ? (parsed.num_virtual_tokens ?? 20) : 0;
   if (virtual >= config.n_positions - 1) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `num_virtual_tokens ${virtual} leaves no room in a context of ${config.n_positions}`,
       { param: 'hyperparameters.num_virtual_tokens' },
     );
@@ -103,7 +103,7 @@ function plan(options: TrainModelOptions): Plan {
     ? { train: [...options.train], validation: [...options.validation] }
     : holdOutValidation(options.train, options.validationFraction ?? 0.1, seed);
   if (split.train.length === 0)
-    throw new ValidationError('there are no training examples', { param: 'training_file' });
+    throw new ModelInputError('there are no training examples', { param: 'training_file' });
   // An example of L tokens feeds L-1 inputs: the context holds n_positions - P inputs, plus one target.
   const room = config.n_positions - virtual + 1;
   const train = fitToContext(split.train, room);
@@ -140,7 +140,7 @@ function trainedTensors(
   const h = p.hyperparameters;
   const initial = options.initialPrompt;
   if (initial && (initial.shape[0] !== h.num_virtual_tokens || initial.shape[1] !== config.n_embd)) {
-    throw new ValidationError(
+    throw new ModelInputError(
       `initial prompt [${initial.shape}] is not [num_virtual_tokens ${h.num_virtual_tokens}, n_embd ${config.n_embd}]`,
     );
   }

@@ -7,6 +7,7 @@ import {
   runAttune,
   runInProcess,
   SENTENCES,
+  TINY_CONFIG,
   tinyModelDir,
   writeJsonl,
 } from '#tests/e2e/cli/attune-process.ts';
@@ -31,6 +32,9 @@ afterAll(async () => {
 
 const flags = () => ['--model', model, '--data', data, '--epochs', '2', '--batch-size', '2'];
 const base = () => ['train', ...flags()];
+/** `attune train` in-process with the shared flags, `--method prompt_tuning` and `extra`. */
+const runPromptTuning = (...extra: string[]) =>
+  runInProcess(runTrainCommand, [...flags(), '--method', 'prompt_tuning', '--out', dir, ...extra]);
 
 describe('attune train', () => {
   it('given supervised, when run, then it draws progress on stderr and writes a model directory', async () => {
@@ -97,31 +101,24 @@ describe('attune train', () => {
   });
 
   it('given an --init the trainer does not know, when run, then it exits 2', async () => {
-    const run = await runInProcess(runTrainCommand, [
-      ...flags(),
-      '--method',
-      'prompt_tuning',
-      '--out',
-      dir,
-      '--init',
-      'ZEROS',
-    ]);
+    const run = await runPromptTuning('--init', 'ZEROS');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--init must be RANDOM, SAMPLE_VOCAB or TEXT');
   });
 
   it('given TEXT init without text, when run, then the hyper-parameter check names the field and exits 2', async () => {
-    const run = await runInProcess(runTrainCommand, [
-      ...flags(),
-      '--method',
-      'prompt_tuning',
-      '--out',
-      dir,
-      '--init',
-      'TEXT',
-    ]);
+    const run = await runPromptTuning('--init', 'TEXT');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('prompt_tuning_init_text');
+  });
+
+  it("given more virtual tokens than the model's context holds, when run, then the model's reason and exit 2", async () => {
+    const virtual = TINY_CONFIG.n_positions;
+    const run = await runPromptTuning('--num-virtual-tokens', String(virtual));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `attune train: num_virtual_tokens ${virtual} leaves no room in a context of ${TINY_CONFIG.n_positions}`,
+    );
   });
 
   it('given no --data, when run, then it says so and exits 2', async () => {

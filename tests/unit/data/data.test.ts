@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatExample } from '#core/dataset/example.ts';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
 import {
   batchesOf,
@@ -14,6 +14,7 @@ import {
   shuffleExamples,
   textWindows,
 } from '#model/data.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { loadTokenizer } from '#model/tokenizer.ts';
 
 const tokenizer = loadTokenizer(
@@ -131,8 +132,8 @@ describe('prepareExamples', () => {
     expect([prepared.examples.length, prepared.truncated, prepared.dropped]).toEqual([1, 0, 1]);
   });
 
-  it.each([1, 2.5, Number.NaN])('given maximum length %s, then it throws ValidationError', (maxLength) => {
-    expect(() => prepareExamples([chat], tokenizer, { maxLength })).toThrow(ValidationError);
+  it.each([1, 2.5, Number.NaN])('given maximum length %s, then it throws ModelInputError', (maxLength) => {
+    expect(() => prepareExamples([chat], tokenizer, { maxLength })).toThrow(ModelInputError);
   });
 });
 
@@ -156,8 +157,8 @@ describe('textWindows', () => {
     expect(windows.map((w) => w.inputIds)).toEqual([ids]);
   });
 
-  it('given a window length below 2, then it throws ValidationError', () => {
-    expect(() => textWindows(['a'], tokenizer, 1)).toThrow(ValidationError);
+  it('given a window length below 2, then it throws ModelInputError', () => {
+    expect(() => textWindows(['a'], tokenizer, 1)).toThrow(ModelInputError);
   });
 });
 
@@ -180,8 +181,8 @@ describe('shuffleExamples and batchesOf', () => {
     expect(batchesOf(items, 8).flat()).toEqual(items);
   });
 
-  it('given a batch size of 0, then it throws ValidationError', () => {
-    expect(() => batchesOf(items, 0)).toThrow(ValidationError);
+  it('given a batch size of 0, then it throws ModelInputError', () => {
+    expect(() => batchesOf(items, 0)).toThrow(ModelInputError);
   });
 });
 
@@ -223,15 +224,16 @@ describe('padBatch', () => {
     tf.dispose([batch.inputIds, batch.attentionMask, batch.lossMask]);
   });
 
-  it('given a fixed length shorter than an example, then it throws ValidationError', () => {
+  it('given a fixed length shorter than an example, then it throws ModelInputError', () => {
     expect(() => padBatch(examples, { padId: 0, length: 2 })).toThrow(/shorter than the longest/);
+    expect(() => padBatch(examples, { padId: 0, length: 2 })).toThrow(ModelInputError);
   });
 
-  it('given an example whose mask length differs from its ids, then it throws ValidationError', () => {
-    expect(() => padBatch([{ inputIds: [1, 2], lossMask: [1] }], { padId: 0 })).toThrow(ValidationError);
+  it('given an example whose mask length differs from its ids, then it throws ModelInputError', () => {
+    expect(() => padBatch([{ inputIds: [1, 2], lossMask: [1] }], { padId: 0 })).toThrow(ModelInputError);
   });
 
-  it('given no examples, then it throws ValidationError', () => {
-    expect(() => padBatch([], { padId: 0 })).toThrow(ValidationError);
+  it('given no examples, then it throws ModelInputError', () => {
+    expect(() => padBatch([], { padId: 0 })).toThrow(ModelInputError);
   });
 });

@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '#core/errors.ts';
 import { mapError, notFoundBody, SERVER_ERROR_MESSAGE } from '#http/error-mapper.ts';
-import { ContextLengthError, ModelError } from '#model/errors.ts';
+import { ContextLengthError, ModelError, ModelInputError } from '#model/errors.ts';
 
 function zodErrorOf(schema: z.ZodType, value: unknown): z.ZodError {
   const result = schema.safeParse(value);
@@ -58,6 +58,41 @@ describe('mapError', () => {
         error: { message, type: 'invalid_request_error', param: null, code: 'context_length_exceeded' },
       },
       unexpected: false,
+    });
+  });
+
+  it("Given the model layer's ModelInputError naming a param, when mapped, then the 400 a ValidationError gives", () => {
+    const error = new ModelInputError('top_p must be in (0, 1]', { param: 'top_p' });
+    const expected = new ValidationError('top_p must be in (0, 1]', { param: 'top_p' });
+    expect(mapError(error)).toEqual({ status: 400, body: expected.toJSON(), unexpected: false });
+    expect(expected.toJSON().error.code).toBe('invalid_request');
+  });
+
+  it('Given a ModelInputError with neither param nor code, when mapped, then 400 invalid_request with a null param', () => {
+    expect(mapError(new ModelInputError('the prompt has no tokens'))).toEqual({
+      status: 400,
+      body: {
+        error: {
+          message: 'the prompt has no tokens',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_request',
+        },
+      },
+      unexpected: false,
+    });
+  });
+
+  it('Given a ModelInputError with its own code, when mapped, then 400 carries that code and param', () => {
+    const error = new ModelInputError('token id 9 is outside the vocabulary', {
+      param: 'prompt',
+      code: 'bad_token',
+    });
+    expect(mapError(error).body.error).toEqual({
+      message: 'token id 9 is outside the vocabulary',
+      type: 'invalid_request_error',
+      param: 'prompt',
+      code: 'bad_token',
     });
   });
 

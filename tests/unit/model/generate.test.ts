@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
-import { ContextLengthError } from '#model/errors.ts';
+import { ContextLengthError, ModelInputError } from '#model/errors.ts';
 import { generate, sampleToken, seededRandom } from '#model/generate.ts';
 import { disposeGpt2Weights, type Gpt2Weights, gpt2Forward, initGpt2Weights } from '#model/gpt2.ts';
 import { TINY_CONFIG } from './helpers.ts';
@@ -142,14 +141,16 @@ describe('generate', () => {
     ['a negative temperature', { maxTokens: 1, temperature: -1 }, /temperature/],
     ['top_p of 0', { maxTokens: 1, topP: 0 }, /top_p/],
     ['stop sequences without decode', { maxTokens: 1, stop: ['x'] }, /decode/],
-  ])('given %s, then it throws a ValidationError', (_, options, message) => {
-    expect(() => generate(TINY_CONFIG, weights, PROMPT, options)).toThrow(ValidationError);
+  ])('given %s, then it throws a ModelInputError', (_, options, message) => {
+    expect(() => generate(TINY_CONFIG, weights, PROMPT, options)).toThrow(ModelInputError);
     expect(() => generate(TINY_CONFIG, weights, PROMPT, options)).toThrow(message);
   });
 
-  it('given an empty prompt or an id outside the vocabulary, then it throws a ValidationError', () => {
+  it('given an empty prompt or an id outside the vocabulary, then it throws a ModelInputError', () => {
     expect(() => generate(TINY_CONFIG, weights, [], { maxTokens: 1 })).toThrow(/no tokens/);
     expect(() => generate(TINY_CONFIG, weights, [1, 50], { maxTokens: 1 })).toThrow(/token id 50/);
+    expect(() => generate(TINY_CONFIG, weights, [], { maxTokens: 1 })).toThrow(ModelInputError);
+    expect(() => generate(TINY_CONFIG, weights, [1, 50], { maxTokens: 1 })).toThrow(ModelInputError);
   });
 });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { generate } from '#model/generate.ts';
 import { disposeGpt2Weights, type Gpt2Weights, initGpt2Weights } from '#model/gpt2.ts';
 import { computePromptPrefix, disposePromptPrefix, type PromptPrefix } from '#model/prompt-prefix.ts';
@@ -36,9 +36,9 @@ describe('computePromptPrefix', () => {
     expect(prefix.bytes).toBe((2 * 2 * 4 * 16 + 4) * 4);
   });
 
-  it('given an empty soft prompt, then it is a ValidationError', () => {
+  it('given an empty soft prompt, then it is a ModelInputError', () => {
     const empty = tf.zeros([0, TINY_CONFIG.n_embd]) as tf.Tensor2D;
-    expect(() => computePromptPrefix(TINY_CONFIG, weights, empty)).toThrow(ValidationError);
+    expect(() => computePromptPrefix(TINY_CONFIG, weights, empty)).toThrow(ModelInputError);
     empty.dispose();
   });
 });
@@ -81,10 +81,10 @@ describe('generate with a precomputed prefix', () => {
     expect(() => generate(TINY_CONFIG, weights, IDS, { maxTokens, prefix })).toThrow(/4 virtual/);
   });
 
-  it('given both a prompt and a prefix, then it is a ValidationError', () => {
-    expect(() => generate(TINY_CONFIG, weights, IDS, { maxTokens: 1, prompt: softPrompt, prefix })).toThrow(
-      /not both/,
-    );
+  it('given both a prompt and a prefix, then it is a ModelInputError', () => {
+    const both = () => generate(TINY_CONFIG, weights, IDS, { maxTokens: 1, prompt: softPrompt, prefix });
+    expect(both).toThrow(/not both/);
+    expect(both).toThrow(ModelInputError);
   });
 });
 
@@ -107,9 +107,10 @@ describe('generate with a samplable vocabulary smaller than vocab_size', () => {
     for (const id of [...greedy.tokens, ...hot.tokens]) expect(id).toBeLessThan(limit);
   });
 
-  it('given a limit outside 1..vocab_size, then it is a ValidationError', () => {
+  it('given a limit outside 1..vocab_size, then it is a ModelInputError', () => {
     const options = { maxTokens: 1, samplableVocabSize: TINY_CONFIG.vocab_size + 1 };
     expect(() => generate(TINY_CONFIG, weights, IDS, options)).toThrow(/samplableVocabSize/);
+    expect(() => generate(TINY_CONFIG, weights, IDS, options)).toThrow(ModelInputError);
   });
 });
 
@@ -126,9 +127,9 @@ describe('generate with top logprobs', () => {
     });
   });
 
-  it('given topLogprobs above 20, then it is a ValidationError', () => {
-    expect(() => generate(TINY_CONFIG, weights, IDS, { maxTokens: 1, topLogprobs: 21 })).toThrow(
-      /top logprobs/,
-    );
+  it('given topLogprobs above 20, then it is a ModelInputError', () => {
+    const tooMany = () => generate(TINY_CONFIG, weights, IDS, { maxTokens: 1, topLogprobs: 21 });
+    expect(tooMany).toThrow(/top logprobs/);
+    expect(tooMany).toThrow(ModelInputError);
   });
 });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
 import { initBackend } from '#model/backend.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { disposeGpt2Weights, type Gpt2Weights, gpt2Forward, initGpt2Weights } from '#model/gpt2.ts';
 import { writeSafetensors } from '#model/safetensors.ts';
 import {
@@ -72,8 +73,8 @@ describe('initSoftPrompt', () => {
     expect(Math.sqrt(variance.dataSync()[0] as number)).toBeCloseTo(1, 0);
   });
 
-  it('given TEXT without init tokens, then it throws a ValidationError', () => {
-    expect(() => initSoftPrompt({ ...base, init: 'TEXT', numVirtualTokens: 2 })).toThrow(ValidationError);
+  it('given TEXT without init tokens, then it throws a ModelInputError', () => {
+    expect(() => initSoftPrompt({ ...base, init: 'TEXT', numVirtualTokens: 2 })).toThrow(ModelInputError);
   });
 
   it('given TEXT tokens outside the vocabulary, then it throws', () => {

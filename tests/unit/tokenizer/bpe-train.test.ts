@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '#core/errors.ts';
 import { countPreTokens, runBpeTrainCli, trainByteLevelBpe } from '#model/bpe-train.ts';
 import { loadPublicDomainCorpus } from '#model/corpus.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { bytesToUnicode, loadTokenizer, toTokenizerJson } from '#model/tokenizer.ts';
 
 const EOT = '<|endoftext|>';
@@ -109,9 +109,9 @@ describe('trainByteLevelBpe', () => {
   });
 
   it.each([100, 4096.5, 70_000])(
-    'given vocabulary size %s, when trained, then it throws ValidationError',
+    'given vocabulary size %s, when trained, then it throws ModelInputError',
     (size) => {
-      expect(() => trainByteLevelBpe(['ab'], { vocabSize: size })).toThrow(ValidationError);
+      expect(() => trainByteLevelBpe(['ab'], { vocabSize: size })).toThrow(ModelInputError);
     },
   );
 
@@ -179,13 +179,14 @@ describe('runBpeTrainCli', () => {
     expect(summary).toMatch(/372 documents, .* → 300 tokens \(43 merges\)/);
   });
 
-  it('given no --out, then it throws ValidationError before training', () => {
+  it('given no --out, then it throws ModelInputError before training', () => {
     expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(/--out/);
+    expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(ModelInputError);
   });
 
-  it('given a vocabulary size that is not a number, then it throws ValidationError', () => {
+  it('given a vocabulary size that is not a number, then it throws ModelInputError', () => {
     expect(() => runBpeTrainCli(['--vocab', 'many', '--out', '/nonexistent/x.json'], () => {})).toThrow(
-      ValidationError,
+      ModelInputError,
     );
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FormatError, ValidationError } from '#core/errors.ts';
+import { FormatError } from '#core/errors.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { bytesToUnicode, loadTokenizer } from '#model/tokenizer.ts';
 import { editedTinyTokenizerJson, tinyTokenizerJson } from './tiny-tokenizer.ts';
 
@@ -51,8 +52,8 @@ describe('loadTokenizer on GPT-2', () => {
     expect(gpt2.decode([])).toBe('');
   });
 
-  it('given an id outside the vocabulary, when decoding, then it throws a ValidationError naming the id', () => {
-    expect(() => gpt2.decode([1, 50257])).toThrow(ValidationError);
+  it('given an id outside the vocabulary, when decoding, then it throws a ModelInputError naming the id', () => {
+    expect(() => gpt2.decode([1, 50257])).toThrow(ModelInputError);
     expect(() => gpt2.decode([-1])).toThrow(/token id -1/);
   });
 

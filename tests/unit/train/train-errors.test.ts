@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
+import { ModelInputError } from '#model/errors.ts';
 import { initGpt2Weights } from '#model/gpt2.ts';
 import { type TrainModelOptions, trainModel } from '#model/train.ts';
 import { useTrainingBackend } from './backend.ts';
@@ -18,25 +19,32 @@ const base = (): TrainModelOptions => ({
   log: () => {},
 });
 
-async function rejection(options: TrainModelOptions): Promise<ValidationError> {
+/**
+ * The error a bad job is rejected with: core's ValidationError for hyperparameters (parsed by the shared
+ * schema), the model layer's ModelInputError for what trainModel itself checks.
+ */
+async function rejection(
+  options: TrainModelOptions,
+  kind: typeof ValidationError | typeof ModelInputError = ModelInputError,
+): Promise<ValidationError | ModelInputError> {
   const error = await trainModel(options).then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
+  expect(error).toBeInstanceOf(kind);
+  return error as ValidationError | ModelInputError;
 }
 
 describe('trainModel rejects bad jobs before training', () => {
   it('given n_epochs 0, when started, then the error names hyperparameters.n_epochs', async () => {
-    const error = await rejection({ ...base(), hyperparameters: { n_epochs: 0 } });
+    const error = await rejection({ ...base(), hyperparameters: { n_epochs: 0 } }, ValidationError);
     expect(error.param).toBe('hyperparameters.n_epochs');
   });
 
   it('given a batch size of "large", when started, then the error names hyperparameters.batch_size', async () => {
-    expect((await rejection({ ...base(), hyperparameters: { batch_size: 'large' } })).param).toBe(
-      'hyperparameters.batch_size',
-    );
+    expect(
+      (await rejection({ ...base(), hyperparameters: { batch_size: 'large' } }, ValidationError)).param,
+    ).toBe('hyperparameters.batch_size');
   });
 
   it('given more virtual tokens than the context holds, when started, then it names num_virtual_tokens', async () => {
