@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#core/errors.ts';
-import { countPreTokens, runBpeTrainCli, trainByteLevelBpe } from '#model/bpe-train.ts';
-import { loadPublicDomainCorpus } from '#model/corpus.ts';
+import { runBpeTrainCli } from '#local/bpe-train-cli.ts';
+import { loadPublicDomainCorpus } from '#local/pretrain-corpus.ts';
+import { countPreTokens, trainByteLevelBpe } from '#model/bpe-train.ts';
 import { bytesToUnicode, loadTokenizer, toTokenizerJson } from '#model/tokenizer.ts';
 
 const EOT = '<|endoftext|>';
