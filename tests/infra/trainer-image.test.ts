@@ -39,6 +39,7 @@ describe('buildContextExcludes', () => {
     expect(buildContextExcludes(TRAINER_DOCKERFILES.gpu)).toEqual([
       '*',
       '!containers/trainer/image/package.json',
+      '!containers/trainer/image/package-lock.json',
       '!package.json',
       '!tsconfig.json',
       '!functions/core',
