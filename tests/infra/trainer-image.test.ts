@@ -19,7 +19,7 @@ import { trainingStack } from './training-stack.ts';
 describe('dockerfileCopySources', () => {
   it('Given COPY lines with flags, continuations and comments, then it returns each source in order', () => {
     const text = [
-      'FROM node:20',
+      'FROM node:22',
       '# COPY not/this ./',
       'COPY --chown=node:node package.json tsconfig.json ./',
       'copy functions/core/ \\',
