@@ -6,12 +6,15 @@ import { ModelRepository } from '#aws/model-repository.ts';
 import { ObjectStore } from '#aws/object-store.ts';
 import { initBackend } from '#model/backend.ts';
 import { parseTrainerEnv } from '#trainer/env.ts';
+import { createTrainerLogger, lineLog } from '#trainer/logger.ts';
 import { runJob } from '#trainer/run-job.ts';
 
 /**
  * The AWS Batch entrypoint (and the local runner's child process): trains one job and exits.
  * Exit codes: 0 only once the artifact is in the bucket; {@link EXIT_INTERRUPTED} after a SIGTERM
- * (checkpoint written, so Batch's retry resumes); 1 for any failure. Logs are JSON lines on stderr.
+ * (checkpoint written, so Batch's retry resumes); 1 for any failure. Logs are the Powertools Logger's JSON
+ * lines on stderr, each with an `event` key (`start`, `metrics`, `checkpoint`, `done`, …).
+ * This is the trainer's composition root: the one place that reads the environment and builds clients.
  *
  * By hand against the embedded stack (its table, bucket and loopback endpoints, as `npm start` prints):
  *   TABLE_NAME=… BUCKET_NAME=… ATTUNE_DYNAMODB_ENDPOINT=http://127.0.0.1:… ATTUNE_S3_ENDPOINT=http://127.0.0.1:… \
@@ -22,7 +25,7 @@ import { runJob } from '#trainer/run-job.ts';
 /** 128 + SIGTERM, what a shell reports for a process ended by SIGTERM. */
 export const EXIT_INTERRUPTED = 143;
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const logger = createTrainerLogger();
 
 async function main(): Promise<number> {
   const env = parseTrainerEnv(process.env);
@@ -30,11 +33,17 @@ async function main(): Promise<number> {
   const { dynamo, s3 } = createClients(config);
   const controller = new AbortController();
   process.once('SIGTERM', () => {
-    log(JSON.stringify({ event: 'sigterm', message: 'stopping after the current step to checkpoint' }));
+    logger.warn('stopping after the current step to checkpoint', { event: 'sigterm' });
     controller.abort();
   });
-  const backend = await initBackend({ log });
-  log(JSON.stringify({ event: 'start', job: env.jobId, team: env.team, attempt: env.attempt, backend }));
+  const backend = await initBackend({ log: lineLog(logger) });
+  logger.info(`Training job ${env.jobId} (attempt ${env.attempt}) on ${backend}`, {
+    event: 'start',
+    job: env.jobId,
+    team: env.team,
+    attempt: env.attempt,
+    backend,
+  });
   const outcome = await runJob({
     env,
     jobs: new JobRepository(dynamo, config.tableName),
@@ -42,31 +51,32 @@ async function main(): Promise<number> {
     files: new FileRepository(dynamo, config.tableName),
     store: new ObjectStore(s3, config.bucketName),
     signal: controller.signal,
-    log,
+    logger,
     backend,
   });
   if (outcome.status === 'interrupted') {
-    log(JSON.stringify({ event: 'interrupted', step: outcome.step }));
+    logger.warn(`Interrupted after step ${outcome.step}; the checkpoint lets a retry resume`, {
+      event: 'interrupted',
+      step: outcome.step,
+    });
     return EXIT_INTERRUPTED;
   }
-  log(
-    JSON.stringify({
-      event: 'done',
-      steps_this_run: outcome.stepsThisRun,
-      resumed_at_step: outcome.resumedAtStep,
-      trained_tokens: outcome.trainedTokens,
-      artifact: outcome.artifactPrefix,
-      files: outcome.files,
-    }),
-  );
+  logger.info(`Training done: artifact under ${outcome.artifactPrefix}`, {
+    event: 'done',
+    steps_this_run: outcome.stepsThisRun,
+    resumed_at_step: outcome.resumedAtStep,
+    trained_tokens: outcome.trainedTokens,
+    artifact: outcome.artifactPrefix,
+    files: outcome.files,
+  });
   return 0;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const e = error as Error;
-    log(JSON.stringify({ event: 'failed', error: e?.name, message: e?.message ?? String(error) }));
+    const e = error instanceof Error ? error : undefined;
+    logger.error(e?.message ?? String(error), { event: 'failed', error: e?.name });
     process.exit(1);
   },
 );

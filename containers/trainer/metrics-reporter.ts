@@ -1,6 +1,7 @@
 import { newEventId } from '#core/jobs/job-lifecycle.ts';
 import type { JobStore } from '#core/jobs/ports.ts';
 import type { StepMetrics } from '#model/metrics.ts';
+import type { TrainerLog } from '#trainer/logger.ts';
 
 /**
  * Turns the training loop's per-step figures into job events (`type: 'metrics'`, OpenAI's names) and
@@ -22,7 +23,7 @@ export class MetricsReporter {
     private readonly jobId: string,
     private readonly intervalMs: number,
     private readonly now: () => number = Date.now,
-    private readonly log: (line: string) => void = () => {},
+    private readonly logger?: Pick<TrainerLog, 'info'>,
   ) {}
 
   /** Reports `m` if the interval has passed since the last report, or if it is the last step. */
@@ -45,7 +46,7 @@ export class MetricsReporter {
       trained_tokens: m.trainedTokens,
       elapsed_seconds: m.elapsedSeconds,
     };
-    this.log(JSON.stringify({ event: 'metrics', ...data }));
+    this.logger?.info(`Step ${m.step}/${m.totalSteps}`, { event: 'metrics', ...data });
     await this.jobs.addEvent(this.team, {
       id: newEventId(now),
       jobId: this.jobId,

@@ -30,6 +30,7 @@ import { TRAINING_RECORD_FILE } from '#model/train-local.ts';
 import { JobCheckpoints } from '#trainer/checkpoints.ts';
 import type { TrainerEnv } from '#trainer/env.ts';
 import { type FileLookup, fetchFileText, fetchModelDir } from '#trainer/job-inputs.ts';
+import { lineLog, type TrainerLog } from '#trainer/logger.ts';
 import { MetricsReporter } from '#trainer/metrics-reporter.ts';
 import { uploadFiles } from '#trainer/object-files.ts';
 
@@ -46,7 +47,7 @@ export interface RunJobDeps {
   readonly files: FileLookup;
   readonly store: ObjectStore;
   readonly signal: AbortSignal;
-  readonly log: (line: string) => void;
+  readonly logger: TrainerLog;
   /** TF.js's name for the backend in use (`initBackend`'s answer), recorded with the measured throughput. */
   readonly backend: string;
 }
@@ -108,7 +109,7 @@ async function trainAndUpload(
     job.id,
     deps.env.metricsIntervalMs,
     Date.now,
-    deps.log,
+    deps.logger,
   );
   await logJobEvent({ jobs: deps.jobs }, job, 'info', trainingStartMessage(deps.env.attempt, resumedAtStep), {
     attempt: deps.env.attempt,
@@ -135,11 +136,15 @@ async function trainAndUpload(
         ...(lastTrainLoss === undefined ? {} : { train_loss: lastTrainLoss }),
         ...reporter.validation,
       });
-      deps.log(JSON.stringify({ event: 'checkpoint', step: state.step, prefix: at }));
+      deps.logger.info(`Checkpoint at step ${state.step}`, {
+        event: 'checkpoint',
+        step: state.step,
+        prefix: at,
+      });
     },
     signal: deps.signal,
     ...(resumeFrom ? { resumeFrom } : {}),
-    log: deps.log,
+    log: lineLog(deps.logger),
   });
   try {
     if (result.status === 'aborted') return { status: 'interrupted', step: result.metrics.steps };
@@ -158,9 +163,7 @@ async function trainAndUpload(
       ...measuredRun(result, resumeFrom?.trainedTokens ?? 0, deps.backend),
     });
     if (!recorded) {
-      deps.log(
-        JSON.stringify({ event: 'warning', message: 'trained tokens not recorded: the job is not running' }),
-      );
+      deps.logger.warn('trained tokens not recorded: the job is not running', { event: 'warning' });
     }
     return {
       status: 'succeeded',

@@ -1,16 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { loadPublicDomainCorpus } from '#model/corpus.ts';
 import { ModelInputError } from '#model/errors.ts';
-import {
-  type ByteLevelBpe,
-  bytesToUnicode,
-  END_OF_TEXT,
-  GPT2_SPLIT_REGEX,
-  toTokenizerJson,
-} from '#model/tokenizer.ts';
+import { type ByteLevelBpe, bytesToUnicode, END_OF_TEXT, GPT2_SPLIT_REGEX } from '#model/tokenizer.ts';
 
 /** What to train: the final vocabulary size counts the 256 bytes, the merges and the special tokens. */
 export interface BpeTrainOptions {
@@ -215,35 +204,4 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
   const vocab = new Map(ids);
   for (const special of specials) vocab.set(special, vocab.size);
   return { vocab, merges, specialTokens: new Map(specials.map((s) => [s, vocab.get(s) as number])) };
-}
-
-/**
- * The command line: `npx tsx functions/model/bpe-train.ts --vocab 4096 --out models/attune-tiny/tokenizer.json`
- * trains on the public-domain corpus and writes the tokenizer.json; returns the summary it prints.
- */
-export function runBpeTrainCli(args: readonly string[], log: (line: string) => void = console.log): string {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { vocab: { type: 'string', default: '4096' }, out: { type: 'string' } },
-  });
-  if (!values.out) throw new ModelInputError('--out <tokenizer.json> is required', { param: 'out' });
-  const vocabSize = Number(values.vocab);
-  const started = performance.now();
-  const documents = loadPublicDomainCorpus();
-  const bpe = trainByteLevelBpe(
-    documents.map((d) => d.text),
-    { vocabSize },
-  );
-  writeFileSync(values.out, toTokenizerJson(bpe));
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const characters = documents.reduce((n, d) => n + d.text.length, 0);
-  const summary =
-    `${documents.length} documents, ${characters} characters → ${bpe.vocab.size} tokens ` +
-    `(${bpe.merges.length} merges) in ${seconds} s → ${values.out}`;
-  log(summary);
-  return summary;
-}
-
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runBpeTrainCli(process.argv.slice(2));
 }

@@ -14,14 +14,20 @@ import type { BuildOptions } from 'esbuild';
 /** The repository root: entry files and the lock file are resolved from here, whatever the caller's cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Node 20: the project's `engines` and test runtime, so what is tested is what runs. */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_20_X;
+/**
+ * Node 22, the LTS that the trainer images and the test suite run too (package.json pins npm's `node`
+ * package at 22, so `npm test` runs vitest on it), so what is tested is what runs. Not Node 24: the
+ * trainer images' native TF.js backends (tfjs-node and tfjs-node-gpu 4.22.0, the last release) call
+ * `util.isNullOrUndefined`, which Node 23 removed, and one Node for every part keeps one test run enough.
+ * Node 22 is supported until 2027-04-30.
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
 
 /** Graviton: cheaper per GB-second than x86 and nothing in the bundle is native. */
 export const LAMBDA_ARCHITECTURE = Architecture.ARM_64;
 
 /** The esbuild `--target` that matches `LAMBDA_RUNTIME`. */
-export const LAMBDA_ESBUILD_TARGET = 'node20';
+export const LAMBDA_ESBUILD_TARGET = 'node22';
 
 /**
  * ESM output has no `require`; CommonJS dependencies bundled into it (and Node built-ins they load
@@ -70,7 +76,7 @@ export function nodejsBundlingOptions(commandHooks?: ICommandHooks): BundlingOpt
 
 /**
  * The same build for esbuild's JS API: what the CDK's CLI invocation
- * (`esbuild --bundle <entry> --target=node20 --platform=node --format=esm --outfile=<dir>/index.mjs --minify
+ * (`esbuild --bundle <entry> --target=node22 --platform=node --format=esm --outfile=<dir>/index.mjs --minify
  * --sourcemap --keep-names --banner:js=… --main-fields=module,main`, run in the repository root) produces.
  *
  * @param entry absolute path of the handler's entry file

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '#local/cli-args.ts';
-import { loadPublicDomainCorpus } from '#model/corpus.ts';
+import { loadPublicDomainCorpus } from '#local/pretrain-corpus.ts';
 import type { AttuneTokenizer } from '#model/tokenizer.ts';
 import type { TokenizedExample } from '#model/train-batch.ts';
 

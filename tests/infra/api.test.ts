@@ -24,9 +24,9 @@ const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   Stack.of(built.stack).getLogicalId(construct.node.defaultChild as never);
 
 describe('AttuneApi Lambda', () => {
-  it('Given defaults, then the API Lambda runs Node 20 on arm64 from the bundled index.mjs', () => {
+  it('Given defaults, then the API Lambda runs Node 22 on arm64 from the bundled index.mjs', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 1024,

@@ -7,7 +7,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, createAttuneApp, readAttuneContext } from '../../infra/app.ts';
 import { cdkJsonContext } from './cdk-test-app.ts';
-import { synthValidationReport, unacknowledgedFindings } from './validation-report.ts';
+import { acknowledgementsIn, synthValidationReport, unacknowledgedFindings } from './validation-report.ts';
 
 const freshOutdir = () => mkdtempSync(join(tmpdir(), 'attune-cdk-out-'));
 
@@ -21,11 +21,14 @@ describe('Attune app under cdk-nag', () => {
     expect(unacknowledgedFindings(report)).toEqual([]);
   });
 
-  it('Given the acknowledged findings, then each carries a reason of substance', () => {
-    const acknowledged = report.pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []);
+  it('Given the acknowledged findings and every acknowledgement in the app, then each carries a reason of substance', () => {
+    const reported = report.pluginReports
+      .flatMap((plugin) => plugin.suppressedViolations ?? [])
+      .map((finding) => ({ id: finding.acknowledgedId, reason: finding.reason }));
+    const acknowledged = [...reported, ...acknowledgementsIn(app)];
     expect(acknowledged.length).toBeGreaterThan(0);
-    for (const finding of acknowledged) {
-      expect(finding.reason?.length, `${finding.acknowledgedId} needs a real reason`).toBeGreaterThan(80);
+    for (const { id, reason } of acknowledged) {
+      expect(reason?.length, `${id} needs a real reason`).toBeGreaterThan(80);
     }
   });
 

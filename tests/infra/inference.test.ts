@@ -47,10 +47,10 @@ function synth(props: Partial<AttuneInferenceProps> = {}, storageProps: AttuneSt
 const MIB = 1024 * 1024;
 
 describe('AttuneInference function', () => {
-  it('Given defaults, when synthesised, then the function runs Node 20 on arm64 with 3008 MB, 29 s and 2 GiB of /tmp', () => {
+  it('Given defaults, when synthesised, then the function runs Node 22 on arm64 with 3008 MB, 29 s and 2 GiB of /tmp', () => {
     const { template } = synth();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: DEFAULT_INFERENCE_MEMORY_MB,

@@ -93,9 +93,9 @@ describe('AttuneIngestion retries and dead-letter queue', () => {
 });
 
 describe('AttuneIngestion Lambda', () => {
-  it('Given defaults, then the ingestion Lambda runs Node 20 on arm64 with one full vCPU for up to 15 minutes', () => {
+  it('Given defaults, then the ingestion Lambda runs Node 22 on arm64 with one full vCPU for up to 15 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 900,

@@ -17,7 +17,7 @@ function synthStorage(props: AttuneStorageProps = {}, bind?: { table: TableAcces
   const storage = new AttuneStorage(stack, 'Storage', props);
   if (bind) {
     const fn = new LambdaFunction(stack, 'Consumer', {
-      runtime: Runtime.NODEJS_20_X,
+      runtime: Runtime.NODEJS_22_X,
       handler: 'index.handler',
       code: Code.fromInline('export const handler = async () => {};'),
     });

@@ -19,7 +19,7 @@ import { trainingStack } from './training-stack.ts';
 describe('dockerfileCopySources', () => {
   it('Given COPY lines with flags, continuations and comments, then it returns each source in order', () => {
     const text = [
-      'FROM node:20',
+      'FROM node:22',
       '# COPY not/this ./',
       'COPY --chown=node:node package.json tsconfig.json ./',
       'copy functions/core/ \\',
@@ -39,6 +39,7 @@ describe('buildContextExcludes', () => {
     expect(buildContextExcludes(TRAINER_DOCKERFILES.gpu)).toEqual([
       '*',
       '!containers/trainer/image/package.json',
+      '!containers/trainer/image/package-lock.json',
       '!package.json',
       '!tsconfig.json',
       '!functions/core',

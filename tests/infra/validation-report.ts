@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 
 /** One rule's finding in the CDK's `validation-report.json`. */
 export interface ReportedViolation {
@@ -45,5 +45,30 @@ export function unacknowledgedFindings(report: ValidationReport): string[] {
           `${plugin.pluginName}: ${violation.ruleName} (${violation.severity}) at ${construct.constructPath}`,
       ),
     ),
+  );
+}
+
+/** One `Validations.of(…).acknowledge(…)` made anywhere in the app: the rule and the reason given. */
+export interface Acknowledgement {
+  readonly id: string;
+  readonly reason: string;
+  readonly constructPath: string;
+}
+
+/**
+ * Every acknowledgement recorded in the app's construct tree, whether or not its rule fires today: the
+ * report lists only the findings that fired, so this is what shows every reason written down.
+ */
+export function acknowledgementsIn(app: App): Acknowledgement[] {
+  return app.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          id,
+          reason,
+          constructPath: construct.node.path,
+        })),
+      ),
   );
 }

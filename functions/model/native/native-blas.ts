@@ -134,9 +134,20 @@ export function nativeBlasDisabled(env: NodeJS.ProcessEnv): boolean {
   return ['off', '0', 'false', 'no'].includes((env.ATTUNE_NATIVE_BLAS ?? '').trim().toLowerCase());
 }
 
-function nodeHeaders(): string | undefined {
-  const dir = path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node');
-  return existsSync(path.join(dir, 'node_api.h')) ? dir : undefined;
+/**
+ * Where Node's C headers (`node_api.h`) are for the Node at `execPath`: `<prefix>/include/node` beside
+ * `<prefix>/bin/node`, as installers and distributions lay them out; or, for npm's `node` package (the
+ * Node that `npm test` and `npm start` run on, see package.json), in the platform package it installs
+ * under itself (`node_modules/node/node_modules/node-<os>-<arch>/include/node`), since it copies only the
+ * binary to its own `bin/`.
+ */
+export function nodeHeaders(execPath: string = process.execPath): string | undefined {
+  const prefix = path.dirname(path.dirname(execPath));
+  const candidates = [
+    path.join(prefix, 'include', 'node'),
+    path.join(prefix, 'node_modules', `node-${process.platform}-${process.arch}`, 'include', 'node'),
+  ];
+  return candidates.find((dir) => existsSync(path.join(dir, 'node_api.h')));
 }
 
 /**

@@ -1,8 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadNativeBlas, nativeBlasDisabled, openblasCoreType } from '#model/native/native-blas.ts';
+import {
+  loadNativeBlas,
+  nativeBlasDisabled,
+  nodeHeaders,
+  openblasCoreType,
+} from '#model/native/native-blas.ts';
 
 /** The native sgemm loader's fallbacks: each way it can be unavailable gives a reason instead of a throw. */
 
@@ -44,6 +49,37 @@ describe('loadNativeBlas', () => {
   it('given no source file (a bundle), then it says the source is not found', async () => {
     const outcome = await loadNativeBlas({ source: path.join(dir, 'missing.c'), env: {} });
     expect(outcome).toEqual({ ok: false, reason: 'source missing.c not found' });
+  });
+});
+
+/** A fake Node install under `dir/name`: `bin/node`, and `node_api.h` in `headersAt` (relative), if given. */
+async function fakeNode(name: string, headersAt?: string): Promise<{ execPath: string; headers?: string }> {
+  const prefix = path.join(dir, name);
+  await mkdir(path.join(prefix, 'bin'), { recursive: true });
+  const execPath = path.join(prefix, 'bin', 'node');
+  await writeFile(execPath, '');
+  if (headersAt === undefined) return { execPath };
+  const headers = path.join(prefix, headersAt);
+  await mkdir(headers, { recursive: true });
+  await writeFile(path.join(headers, 'node_api.h'), '');
+  return { execPath, headers };
+}
+
+describe('nodeHeaders', () => {
+  it('given node_api.h in include/node beside bin/node, then it is that directory', async () => {
+    const node = await fakeNode('installed', path.join('include', 'node'));
+    expect(nodeHeaders(node.execPath)).toBe(node.headers);
+  });
+
+  it("given npm's node package layout, then it is the include/node of the platform package under it", async () => {
+    const platform = `node-${process.platform}-${process.arch}`;
+    const node = await fakeNode('npm-package', path.join('node_modules', platform, 'include', 'node'));
+    expect(nodeHeaders(node.execPath)).toBe(node.headers);
+  });
+
+  it('given no node_api.h in either place, then there are none', async () => {
+    const node = await fakeNode('bare');
+    expect(nodeHeaders(node.execPath)).toBeUndefined();
   });
 });
 

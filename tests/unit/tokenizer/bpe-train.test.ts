@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countPreTokens, runBpeTrainCli, trainByteLevelBpe } from '#model/bpe-train.ts';
-import { loadPublicDomainCorpus } from '#model/corpus.ts';
+import { ValidationError } from '#core/errors.ts';
+import { runBpeTrainCli } from '#local/bpe-train-cli.ts';
+import { loadPublicDomainCorpus } from '#local/pretrain-corpus.ts';
+import { countPreTokens, trainByteLevelBpe } from '#model/bpe-train.ts';
 import { ModelInputError } from '#model/errors.ts';
 import { bytesToUnicode, loadTokenizer, toTokenizerJson } from '#model/tokenizer.ts';
 
@@ -179,9 +181,9 @@ describe('runBpeTrainCli', () => {
     expect(summary).toMatch(/372 documents, .* → 300 tokens \(43 merges\)/);
   });
 
-  it('given no --out, then it throws ModelInputError before training', () => {
+  it('given no --out, then it throws ValidationError before training', () => {
     expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(/--out/);
-    expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(ModelInputError);
+    expect(() => runBpeTrainCli(['--vocab', '300'], () => {})).toThrow(ValidationError);
   });
 
   it('given a vocabulary size that is not a number, then it throws ModelInputError', () => {

@@ -50,7 +50,7 @@ const readJson = (file: string) =>
 
 const IMAGES = [
   { file: 'containers/trainer/Dockerfile.gpu', base: /^nvidia\/cuda:11\.2\.\d+-cudnn8-/, native: 'gpu' },
-  { file: 'containers/trainer/Dockerfile.cpu', base: /^node:20/, native: 'cpu' },
+  { file: 'containers/trainer/Dockerfile.cpu', base: /^node:22-/, native: 'cpu' },
 ] as const;
 
 describe.each(IMAGES)('$file', ({ file, base, native }) => {

@@ -77,4 +77,28 @@ describe('MetricsReporter', () => {
     await reporter.onStep(step(6, { elapsedSeconds: 2 }));
     expect(store.progress).toEqual([{ trainedTokens: 600, estimatedFinish: 100 + 8 }]);
   });
+
+  it('Given a logger, when a step is reported, then it logs one metrics line with the event and the figures as keys', async () => {
+    const logged: [string, Record<string, unknown>][] = [];
+    const logger = {
+      info: (message: string, extra: Record<string, unknown>) => void logged.push([message, extra]),
+    };
+    const reporter = new MetricsReporter(
+      recordingStore(),
+      'team-a',
+      'ftjob-a',
+      0,
+      () => 100_000,
+      logger as never,
+    );
+
+    await reporter.onStep(step(4));
+
+    expect(logged).toEqual([
+      [
+        'Step 4/10',
+        expect.objectContaining({ event: 'metrics', step: 4, total_steps: 10, trained_tokens: 400 }),
+      ],
+    ]);
+  });
 });

