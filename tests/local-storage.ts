@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
-import { ensureTable } from '#local/resources.ts';
+import { ensureLocalTable } from '#local/resources.ts';
 import { startS3Local } from '#local/s3-local.ts';
 import { stackEnvironment } from '#local/stack-state.ts';
 
-/** A DynamoDB Local table and an s3rver bucket, and the environment that points `getConfig()` at them. */
+/** A DynamoDB Local table and an s3rver bucket, and the environment that points `parseConfig()` at them. */
 export interface LocalStorage {
   readonly environment: Record<string, string>;
   stop(): Promise<void>;
@@ -26,13 +25,7 @@ export async function startLocalStorage(): Promise<LocalStorage> {
     startDynamoDbLocal(),
     startS3Local({ dataDir: join(dataDir, 's3'), bucket: bucketName }),
   ]);
-  const client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await ensureTable(client, tableName);
-  client.destroy();
+  await ensureLocalTable(dynamo.endpoint, tableName);
   return {
     environment: stackEnvironment({
       tableName,

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Event } from 'aws-lambda';
 import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { type AwsClients, createClients } from '#aws/clients.ts';
@@ -16,7 +15,7 @@ import { type DevKey, defaultDevKey, parseDevKeys } from '#local/dev-keys.ts';
 import { startDynamoDbLocal } from '#local/dynamodb-local.ts';
 import { listenLocalHttp } from '#local/http-server.ts';
 import { startLocalTraining } from '#local/local-training.ts';
-import { ensureTable } from '#local/resources.ts';
+import { ensureLocalTable } from '#local/resources.ts';
 import { routeByApiGateway } from '#local/route-table.ts';
 import { startS3Local } from '#local/s3-local.ts';
 import { stackEnvironment, writeStackState } from '#local/stack-state.ts';
@@ -139,13 +138,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     const config = parseConfig(env);
     const clients = createClients(config);
 
-    const admin = new DynamoDBClient({
-      endpoint: dynamo.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(admin, LOCAL_TABLE_NAME);
-    admin.destroy();
+    await ensureLocalTable(dynamo.endpoint, LOCAL_TABLE_NAME);
 
     const apiKeys = new ApiKeyRepository(clients.dynamo, config.tableName);
     for (const { team, key } of keys) await apiKeys.register(team, key);

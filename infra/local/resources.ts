@@ -1,7 +1,7 @@
 import {
   CreateTableCommand,
   DescribeTimeToLiveCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -59,4 +59,21 @@ async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Prom
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }),
   );
+}
+
+/**
+ * {@link ensureTable} on a DynamoDB Local endpoint, through an admin client of its own that is closed
+ * afterwards (DynamoDB Local checks no credentials; these are never used against AWS).
+ */
+export async function ensureLocalTable(endpoint: string, tableName: string): Promise<void> {
+  const admin = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await ensureTable(admin, tableName);
+  } finally {
+    admin.destroy();
+  }
 }
