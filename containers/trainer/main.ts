@@ -1,9 +1,6 @@
 import { createClients } from '#aws/clients.ts';
 import { parseConfig } from '#aws/config.ts';
-import { FileRepository } from '#aws/file-repository.ts';
-import { JobRepository } from '#aws/job-repository.ts';
-import { ModelRepository } from '#aws/model-repository.ts';
-import { ObjectStore } from '#aws/object-store.ts';
+import { createStores } from '#aws/stores.ts';
 import { initBackend } from '#model/backend.ts';
 import { parseTrainerEnv } from '#trainer/env.ts';
 import { createTrainerLogger, lineLog } from '#trainer/logger.ts';
@@ -30,7 +27,7 @@ const logger = createTrainerLogger();
 async function main(): Promise<number> {
   const env = parseTrainerEnv(process.env);
   const config = parseConfig(process.env);
-  const { dynamo, s3 } = createClients(config);
+  const stores = createStores(config, createClients(config));
   const controller = new AbortController();
   process.once('SIGTERM', () => {
     logger.warn('stopping after the current step to checkpoint', { event: 'sigterm' });
@@ -46,10 +43,10 @@ async function main(): Promise<number> {
   });
   const outcome = await runJob({
     env,
-    jobs: new JobRepository(dynamo, config.tableName),
-    models: new ModelRepository(dynamo, config.tableName),
-    files: new FileRepository(dynamo, config.tableName),
-    store: new ObjectStore(s3, config.bucketName),
+    jobs: stores.jobs,
+    models: stores.models,
+    files: stores.files,
+    store: stores.objects,
     signal: controller.signal,
     logger,
     backend,

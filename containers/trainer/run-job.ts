@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ObjectStore } from '#aws/object-store.ts';
 import { NotFoundError } from '#core/errors.ts';
-import { parseHyperparameters } from '#core/hyperparameters.ts';
+import { DEFAULT_VIRTUAL_TOKENS, parseHyperparameters } from '#core/hyperparameters.ts';
 import type { JobRecord, MeasuredRun } from '#core/jobs/job.ts';
 import { logJobEvent } from '#core/jobs/job-lifecycle.ts';
 import { modelArtifactPrefix } from '#core/jobs/models.ts';
@@ -91,7 +91,8 @@ async function trainAndUpload(
   const method = job.method.type;
   const hyperparameters = parseHyperparameters(method, job.method.hyperparameters);
   const tokenizer = loadTokenizer(model.tokenizerJson);
-  const virtual = method === 'prompt_tuning' ? (hyperparameters.num_virtual_tokens ?? 20) : 0;
+  const virtual =
+    method === 'prompt_tuning' ? (hyperparameters.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS) : 0;
   const maxLength = Math.max(2, model.config.n_positions - virtual);
   const load = async (fileId: string) =>
     prepareExamples(parseTrainingJsonl(await fetchFileText(job.team, fileId, deps)), tokenizer, {

@@ -53,7 +53,7 @@ const aliasItemSchema = z.object({
 type AliasItem = z.output<typeof aliasItemSchema>;
 
 function toState(alias: AliasItem): AliasState {
-  const variants = alias.variants.map((v) => ({ model: v.model, weight: v.weight }));
+  const { variants } = alias;
   return {
     team: alias.team,
     name: alias.name,

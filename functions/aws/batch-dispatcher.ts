@@ -137,9 +137,27 @@ export function batchDispatcherOptionsFromEnv(
  */
 export function batchDispatcherFromEnv(
   env: NodeJS.ProcessEnv,
-  config: { region: string; tableName: string; bucketName: string },
+  config: BatchSite,
 ): BatchDispatcher | undefined {
   if (Object.keys(BatchEnvSchema.shape).every((name) => env[name] === undefined)) return undefined;
-  const options = batchDispatcherOptionsFromEnv(env, config);
+  return requiredBatchDispatcherFromEnv(env, config);
+}
+
+/** Where a dispatcher submits: the region of its Batch client, and the table and bucket its jobs use. */
+export interface BatchSite {
+  readonly region: string;
+  readonly tableName: string;
+  readonly bucketName: string;
+}
+
+/**
+ * The Batch dispatcher of an entry point that cannot work without one (the status Lambda, which cancels
+ * runs): every variable must be set, else a ConfigError names the missing ones.
+ */
+export function requiredBatchDispatcherFromEnv(env: NodeJS.ProcessEnv, config: BatchSite): BatchDispatcher {
+  const options = batchDispatcherOptionsFromEnv(env, {
+    tableName: config.tableName,
+    bucketName: config.bucketName,
+  });
   return new BatchDispatcher(new BatchClient({ region: config.region }), options);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { calibrationBucketSchema } from '#aws/calibration-repository.ts';
 import { schemaOf } from '#aws/item-schema.ts';
+import { PROMPT_TUNING_INITS } from '#core/hyperparameters.ts';
 import type { ActualCost, JobError, JobEstimate, JobMethod, JobRecord, MeasuredRun } from '#core/jobs/job.ts';
 import type { CheckpointMetrics, CheckpointRecord, JobEventRecord } from '#core/jobs/job-events.ts';
 import { JOB_STATUSES } from '#core/jobs/job-status.ts';
@@ -20,7 +21,7 @@ const hyperparametersSchema = schemaOf<JobMethod['hyperparameters']>()(
     batch_size: autoOrNumber,
     learning_rate_multiplier: autoOrNumber,
     num_virtual_tokens: z.number().optional(),
-    prompt_tuning_init: z.enum(['RANDOM', 'SAMPLE_VOCAB', 'TEXT']).optional(),
+    prompt_tuning_init: z.enum(PROMPT_TUNING_INITS).optional(),
     prompt_tuning_init_text: z.string().optional(),
   }),
 );

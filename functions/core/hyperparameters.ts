@@ -19,19 +19,28 @@ export type PromptTuningInit = (typeof PROMPT_TUNING_INITS)[number];
 
 const auto = z.literal('auto');
 
-/** OpenAI's bounds for the shared fields; a multiplier above 10 only ever diverges. */
-const sharedFields = {
+/** The soft prompt's length when a request does not say (PEFT's examples use 20 too). */
+export const DEFAULT_VIRTUAL_TOKENS = 20;
+
+/**
+ * OpenAI's bounds for the fields every method shares; a multiplier above 10 only ever diverges. The
+ * estimates API describes a run with these same fields, so an estimate and its job accept the same values.
+ */
+export const SHARED_HYPERPARAMETER_FIELDS = {
   n_epochs: z.union([auto, z.number().int().min(1).max(50)]).default('auto'),
   batch_size: z.union([auto, z.number().int().min(1).max(256)]).default('auto'),
   learning_rate_multiplier: z.union([auto, z.number().positive().max(10)]).default('auto'),
 };
 
-const fullSchema = z.strictObject(sharedFields);
+/** The soft prompt's length, as a job and an estimate take it. */
+export const VIRTUAL_TOKENS_FIELD = z.number().int().min(1).max(512).default(DEFAULT_VIRTUAL_TOKENS);
+
+const fullSchema = z.strictObject(SHARED_HYPERPARAMETER_FIELDS);
 
 const promptSchema = z
   .strictObject({
-    ...sharedFields,
-    num_virtual_tokens: z.number().int().min(1).max(512).default(20),
+    ...SHARED_HYPERPARAMETER_FIELDS,
+    num_virtual_tokens: VIRTUAL_TOKENS_FIELD,
     prompt_tuning_init: z.enum(PROMPT_TUNING_INITS).default('SAMPLE_VOCAB'),
     prompt_tuning_init_text: z.string().min(1).optional(),
   })

@@ -4,22 +4,11 @@
  * that carry no Attune identity are ignored with a log line; a malformed event is an error.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { BatchClient } from '@aws-sdk/client-batch';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import {
-  BatchDispatcher,
-  batchDispatcherOptionsFromEnv,
-  JOB_PARAMETER,
-  JOB_TAG,
-  TEAM_PARAMETER,
-  TEAM_TAG,
-} from '#aws/batch-dispatcher.ts';
-import { CalibrationRepository } from '#aws/calibration-repository.ts';
+import { JOB_PARAMETER, JOB_TAG, TEAM_PARAMETER, TEAM_TAG } from '#aws/batch-dispatcher.ts';
 import type { AwsClients } from '#aws/clients.ts';
 import type { AttuneConfig } from '#aws/config.ts';
-import { JobRepository } from '#aws/job-repository.ts';
-import { ModelRepository } from '#aws/model-repository.ts';
-import { SpendRepository } from '#aws/spend-repository.ts';
+import { createStores } from '#aws/stores.ts';
 import { isWellFormedId } from '#core/ids.ts';
 import type { JobDispatcher } from '#core/jobs/dispatch.ts';
 import type { JobError } from '#core/jobs/job.ts';
@@ -140,23 +129,8 @@ export function createLifecycleDeps(
   clients: AwsClients,
   dispatcher: JobDispatcher,
 ): LifecycleDeps {
-  const { dynamo } = clients;
-  return {
-    jobs: new JobRepository(dynamo, config.tableName),
-    models: new ModelRepository(dynamo, config.tableName),
-    spend: new SpendRepository(dynamo, config.tableName),
-    calibration: new CalibrationRepository(dynamo, config.tableName),
-    dispatcher,
-  };
-}
-
-/** AWS Batch as the status Lambda's dispatcher, from the training construct's variables. */
-export function batchDispatcherOf(env: NodeJS.ProcessEnv, config: AttuneConfig): BatchDispatcher {
-  const options = batchDispatcherOptionsFromEnv(env, {
-    tableName: config.tableName,
-    bucketName: config.bucketName,
-  });
-  return new BatchDispatcher(new BatchClient({ region: config.region }), options);
+  const { jobs, models, spend, calibration } = createStores(config, clients);
+  return { jobs, models, spend, calibration, dispatcher };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { requiredBatchDispatcherFromEnv } from '#aws/batch-dispatcher.ts';
 import { createClients } from '#aws/clients.ts';
 import { parseConfig } from '#aws/config.ts';
 import {
-  batchDispatcherOf,
   createBatchStatusHandler,
   createLifecycleDeps,
   STATUS_SERVICE_NAME,
@@ -13,6 +13,10 @@ import {
  * per execution environment, at init, and the handler of batch-status-event.ts built over them.
  */
 const config = parseConfig(process.env);
-const deps = createLifecycleDeps(config, createClients(config), batchDispatcherOf(process.env, config));
+const deps = createLifecycleDeps(
+  config,
+  createClients(config),
+  requiredBatchDispatcherFromEnv(process.env, config),
+);
 
 export const handler = createBatchStatusHandler(deps, new Logger({ serviceName: STATUS_SERVICE_NAME }));

@@ -7,8 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { AwsClients } from '#aws/clients.ts';
 import type { AttuneConfig } from '#aws/config.ts';
-import { JobRepository } from '#aws/job-repository.ts';
-import { SpendRepository } from '#aws/spend-repository.ts';
+import { createStores } from '#aws/stores.ts';
 import {
   type DispatchSweepDeps,
   type DispatchSweepReport,
@@ -17,10 +16,8 @@ import {
 
 /** The jobs and the spend ledger the sweep fails and refunds, over one set of clients. */
 export function dispatchSweepDeps(config: AttuneConfig, clients: AwsClients): DispatchSweepDeps {
-  return {
-    jobs: new JobRepository(clients.dynamo, config.tableName),
-    spend: new SpendRepository(clients.dynamo, config.tableName),
-  };
+  const { jobs, spend } = createStores(config, clients);
+  return { jobs, spend };
 }
 
 /** The sweep handler. An infrastructure error rejects; the next scheduled run tries again. */

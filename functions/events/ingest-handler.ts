@@ -6,8 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, S3Event } from 'aws-lambda';
 import type { AwsClients } from '#aws/clients.ts';
 import type { AttuneConfig } from '#aws/config.ts';
-import { FileRepository } from '#aws/file-repository.ts';
-import { ObjectStore } from '#aws/object-store.ts';
+import { createStores } from '#aws/stores.ts';
 import type { DatasetTokenizer } from '#events/dataset-tokenizer.ts';
 import { type IngestDependencies, type IngestResult, ingestObject } from '#events/ingest-object.ts';
 import { createdObjects } from '#events/s3-event.ts';
@@ -31,9 +30,10 @@ export function ingestDeps(
   tokenizer: DatasetTokenizer,
   logger: Logger,
 ): IngestHandlerDeps {
+  const { files, objects } = createStores(config, clients);
   return {
-    files: new FileRepository(clients.dynamo, config.tableName),
-    objects: new ObjectStore(clients.s3, config.bucketName),
+    files,
+    objects,
     tokenizer,
     logger,
     bucketName: config.bucketName,

@@ -1,17 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { AliasRepository } from '#aws/alias-repository.ts';
-import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { batchDispatcherFromEnv } from '#aws/batch-dispatcher.ts';
-import { CalibrationRepository } from '#aws/calibration-repository.ts';
 import { type AwsClients, createClients } from '#aws/clients.ts';
-import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
 import { type AttuneConfig, parseConfig } from '#aws/config.ts';
-import { FileRepository } from '#aws/file-repository.ts';
-import { JobRepository } from '#aws/job-repository.ts';
-import { ModelRepository } from '#aws/model-repository.ts';
-import { ObjectStore } from '#aws/object-store.ts';
 import { parsePriceListConfig, priceProviderFor } from '#aws/price-list.ts';
-import { SpendRepository } from '#aws/spend-repository.ts';
+import { createStores } from '#aws/stores.ts';
 import { type Clock, systemClock } from '#core/clock.ts';
 import { budgetsFromEnv, type TeamBudgets } from '#core/estimate/budget.ts';
 import { INSTANCE_CATALOG } from '#core/estimate/instance-catalog.ts';
@@ -42,18 +34,9 @@ export interface ApiDepsOptions {
  * store of the one bucket. Builds objects only and makes no network call.
  */
 export function createApiDeps(options: ApiDepsOptions): AppDeps {
-  const { config, clients } = options;
-  const { dynamo } = clients;
+  const { config } = options;
   return {
-    files: new FileRepository(dynamo, config.tableName),
-    objects: new ObjectStore(clients.s3, config.bucketName),
-    keys: new ApiKeyRepository(dynamo, config.tableName),
-    jobs: new JobRepository(dynamo, config.tableName),
-    models: new ModelRepository(dynamo, config.tableName),
-    aliases: new AliasRepository(dynamo, config.tableName),
-    completions: new CompletionLogRepository(dynamo, config.tableName),
-    calibration: new CalibrationRepository(dynamo, config.tableName),
-    spend: new SpendRepository(dynamo, config.tableName),
+    ...createStores(config, options.clients),
     budgets: options.budgets,
     prices: options.prices,
     trainer: options.trainer,

@@ -37,26 +37,20 @@ export function validationErrorFromZod(error: z.ZodError): ValidationError {
 }
 
 /**
- * A model-layer error that a client caused, as the HTTP error it answers with; null for any other error.
- * A ModelInputError is the 400 a ValidationError with its `param` and `code` gives (`invalid_request`
- * when it names none); a sequence longer than the model's context is thereby OpenAI's 400
+ * The HTTP error an error answers with, or null for one the client did not cause. A model layer's
+ * ModelInputError is the 400 a ValidationError with its `param` and `code` gives (`invalid_request` when
+ * it names none); a sequence longer than the model's context is thereby OpenAI's 400
  * `context_length_exceeded`.
  */
-function httpErrorFromModel(error: unknown): HttpError | null {
-  if (error instanceof ModelInputError) {
-    return new ValidationError(error.message, {
-      param: error.param,
-      ...(error.code === undefined ? {} : { code: error.code }),
-      cause: error,
-    });
-  }
-  return null;
-}
-
 function httpErrorOf(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof z.ZodError) return validationErrorFromZod(error);
-  return httpErrorFromModel(error);
+  if (!(error instanceof ModelInputError)) return null;
+  return new ValidationError(error.message, {
+    param: error.param,
+    ...(error.code === undefined ? {} : { code: error.code }),
+    cause: error,
+  });
 }
 
 /**

@@ -3,14 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
-import { AliasRepository } from '#aws/alias-repository.ts';
-import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { ArtifactDownloader } from '#aws/artifact-downloader.ts';
 import { type AwsClients, createClients } from '#aws/clients.ts';
-import { CompletionLogRepository } from '#aws/completion-log-repository.ts';
 import { type AttuneConfig, parseConfig } from '#aws/config.ts';
-import { ModelRepository } from '#aws/model-repository.ts';
-import { ObjectStore } from '#aws/object-store.ts';
+import { createStores } from '#aws/stores.ts';
+import { epochSeconds, systemClock } from '#core/clock.ts';
 import { ConfigError } from '#core/errors.ts';
 import { ArtifactCache } from '#core/inference/artifact-cache.ts';
 import { RecentModelRecords } from '#core/inference/recent-model-records.ts';
@@ -76,25 +73,23 @@ export interface InferenceDepsOptions {
  * that names them and stay warm for the container's life.
  */
 export function createInferenceDeps(options: InferenceDepsOptions): InferenceDeps {
-  const { config, clients, inference, logger } = options;
+  const { inference, logger } = options;
+  const stores = createStores(options.config, options.clients);
   const artifacts = new ServingArtifacts({
     cache: new ArtifactCache(inference.artifactCacheBytes),
-    fetcher: new ArtifactDownloader(
-      new ObjectStore(clients.s3, config.bucketName),
-      inference.artifactCacheDir,
-    ),
+    fetcher: new ArtifactDownloader(stores.objects, inference.artifactCacheDir),
     baseModelsRoot: inference.baseModelsRoot,
   });
   const service = new CompletionService({
-    models: new RecentModelRecords(new ModelRepository(clients.dynamo, config.tableName)),
-    aliases: new AliasRepository(clients.dynamo, config.tableName),
-    recorder: new CompletionLogRepository(clients.dynamo, config.tableName),
+    models: new RecentModelRecords(stores.models),
+    aliases: stores.aliases,
+    recorder: stores.completions,
     artifacts,
     random: Math.random,
-    now: () => Math.floor(Date.now() / 1000),
+    now: () => epochSeconds(systemClock),
     onRecordError: (error, id) => logger.warn('served completion not recorded', { completionId: id, error }),
   });
-  return { keys: new ApiKeyRepository(clients.dynamo, config.tableName), logger, service };
+  return { keys: stores.keys, logger, service };
 }
 
 /**

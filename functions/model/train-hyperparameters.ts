@@ -1,6 +1,7 @@
 import {
   autoBatchSize,
   autoEpochs,
+  DEFAULT_VIRTUAL_TOKENS,
   type Hyperparameters,
   type PromptTuningInit,
   type TrainingMethod,
@@ -66,7 +67,7 @@ export function resolveHyperparameters(
   if (method !== 'prompt_tuning') return resolved;
   return {
     ...resolved,
-    num_virtual_tokens: hyperparameters.num_virtual_tokens ?? 20,
+    num_virtual_tokens: hyperparameters.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS,
     prompt_tuning_init: hyperparameters.prompt_tuning_init ?? 'SAMPLE_VOCAB',
     ...(hyperparameters.prompt_tuning_init_text === undefined
       ? {}

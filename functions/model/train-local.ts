@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
+import { DEFAULT_VIRTUAL_TOKENS, parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
 import { parseTrainingJsonl, prepareExamples, type TokenizedExample, textWindows } from '#model/data.ts';
 import { disposeGpt2Weights } from '#model/gpt2.ts';
 import type { StepMetrics, TrainingMetrics } from '#model/metrics.ts';
@@ -64,7 +64,8 @@ export async function trainLocally(options: TrainLocallyOptions): Promise<TrainL
   const model = await loadModelDir(options.modelDir);
   try {
     const tokenizer = loadTokenizer(model.tokenizerJson);
-    const virtual = method === 'prompt_tuning' ? (hyperparameters.num_virtual_tokens ?? 20) : 0;
+    const virtual =
+      method === 'prompt_tuning' ? (hyperparameters.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS) : 0;
     const maxLength = Math.max(2, model.config.n_positions - virtual);
     const train = await loadExamples(options.dataPath, method, tokenizer, maxLength);
     const validation = options.validationPath

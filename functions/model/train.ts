@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Gpt2Config } from '#core/gpt2-config.ts';
-import { type Hyperparameters, parseHyperparameters, type TrainingMethod } from '#core/hyperparameters.ts';
+import {
+  DEFAULT_VIRTUAL_TOKENS,
+  type Hyperparameters,
+  parseHyperparameters,
+  type TrainingMethod,
+} from '#core/hyperparameters.ts';
 import { ModelInputError } from '#model/errors.ts';
 import type { Gpt2Weights } from '#model/gpt2.ts';
 import { RecentMean, type StepMetrics, ThroughputMeter, type TrainingMetrics } from '#model/metrics.ts';
@@ -92,7 +97,7 @@ function plan(options: TrainModelOptions): Plan {
   const { config, method, seed } = options;
   if (!Number.isInteger(seed) || seed < 0) throw new ModelInputError(`seed must be a non-negative integer`);
   const parsed: Hyperparameters = parseHyperparameters(method, options.hyperparameters);
-  const virtual = method === 'prompt_tuning' ? (parsed.num_virtual_tokens ?? 20) : 0;
+  const virtual = method === 'prompt_tuning' ? (parsed.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS) : 0;
   if (virtual >= config.n_positions - 1) {
     throw new ModelInputError(
       `num_virtual_tokens ${virtual} leaves no room in a context of ${config.n_positions}`,
@@ -149,7 +154,7 @@ function trainedTensors(
     ? tf.variable(initial, true)
     : initSoftPrompt({
         init: h.prompt_tuning_init ?? 'SAMPLE_VOCAB',
-        numVirtualTokens: h.num_virtual_tokens ?? 20,
+        numVirtualTokens: h.num_virtual_tokens ?? DEFAULT_VIRTUAL_TOKENS,
         weights,
         config,
         ...(options.promptInitTextIds ? { initTextIds: [...options.promptInitTextIds] } : {}),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { createClients } from '#aws/clients.ts';
 import { parseConfig } from '#aws/config.ts';
+import { createStores } from '#aws/stores.ts';
 import { generateApiKey, isValidTeamName } from '#core/api-keys.ts';
 import { readStackState, stackEnvironment } from '#local/stack-state.ts';
 
@@ -44,7 +44,7 @@ export async function runKeysCommand(args: string[]): Promise<number> {
   }
   const config = parseConfig(env);
   const key = generateApiKey();
-  await new ApiKeyRepository(createClients(config).dynamo, config.tableName).register(values.team, key);
+  await createStores(config, createClients(config)).keys.register(values.team, key);
   console.log(key);
   return 0;
 }

@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event } from 'aws-lambda';
-import { ApiKeyRepository } from '#aws/api-key-repository.ts';
 import { type AwsClients, createClients } from '#aws/clients.ts';
 import { type AttuneConfig, parseConfig } from '#aws/config.ts';
+import { createStores } from '#aws/stores.ts';
 import { loadDatasetTokenizer } from '#events/dataset-tokenizer.ts';
 import { createIngestHandler, ingestDeps } from '#events/ingest-handler.ts';
 import { apiDepsFromEnv } from '#http/api-deps.ts';
@@ -140,7 +140,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     await ensureLocalTable(dynamo.endpoint, LOCAL_TABLE_NAME);
 
-    const apiKeys = new ApiKeyRepository(clients.dynamo, config.tableName);
+    const { keys: apiKeys } = createStores(config, clients);
     for (const { team, key } of keys) await apiKeys.register(team, key);
 
     const runner = await startLocalTraining({ environment, config, clients, dataDir });

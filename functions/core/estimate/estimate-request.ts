@@ -6,9 +6,6 @@ import type { EstimateMethod } from '#core/estimate/formulas.ts';
  * back through the other's boundary schema.
  */
 
-/** The soft prompt's length when a request does not say (PEFT's and the jobs API's default too). */
-export const DEFAULT_VIRTUAL_TOKENS = 20;
-
 export interface EstimateHyperparameters {
   readonly n_epochs: number | 'auto';
   readonly batch_size: number | 'auto';

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { ValidationError } from '#core/errors.ts';
-import { DEFAULT_VIRTUAL_TOKENS, type EstimateRequest } from '#core/estimate/estimate-request.ts';
+import type { EstimateRequest } from '#core/estimate/estimate-request.ts';
 import { ESTIMATE_METHODS } from '#core/estimate/formulas.ts';
+import {
+  DEFAULT_VIRTUAL_TOKENS,
+  SHARED_HYPERPARAMETER_FIELDS,
+  VIRTUAL_TOKENS_FIELD,
+} from '#core/hyperparameters.ts';
 
 export type { EstimateRequest } from '#core/estimate/estimate-request.ts';
 
@@ -11,15 +16,12 @@ export type { EstimateRequest } from '#core/estimate/estimate-request.ts';
  * API's names and bounds, so an estimate and the job it prices are described the same way.
  */
 
-const auto = z.literal('auto');
 const fileId = z.string().min(1).max(64);
 
 /** The jobs API's hyper-parameters (same names, same bounds) plus the soft prompt's length. */
 export const EstimateHyperparametersSchema = z.strictObject({
-  n_epochs: z.union([auto, z.number().int().min(1).max(50)]).default('auto'),
-  batch_size: z.union([auto, z.number().int().min(1).max(256)]).default('auto'),
-  learning_rate_multiplier: z.union([auto, z.number().positive().max(10)]).default('auto'),
-  num_virtual_tokens: z.number().int().min(1).max(512).default(DEFAULT_VIRTUAL_TOKENS),
+  ...SHARED_HYPERPARAMETER_FIELDS,
+  num_virtual_tokens: VIRTUAL_TOKENS_FIELD,
 });
 
 export const EstimateRequestSchema = z

@@ -16,11 +16,16 @@ export interface JobQueryDeps {
   readonly now: Clock;
 }
 
-/** The team's job as reported; absent and another team's are the same 404. */
-export async function getJob(deps: JobQueryDeps, team: string, id: string): Promise<JobRecord> {
+/** The team's job as stored; absent and another team's are the same 404. */
+async function teamJob(deps: Pick<JobQueryDeps, 'jobs'>, team: string, id: string): Promise<JobRecord> {
   const job = await deps.jobs.get(team, id);
   if (!job) throw jobNotFound(id);
-  return asReported(job, epochSeconds(deps.now));
+  return job;
+}
+
+/** The team's job as reported. */
+export async function getJob(deps: JobQueryDeps, team: string, id: string): Promise<JobRecord> {
+  return asReported(await teamJob(deps, team, id), epochSeconds(deps.now));
 }
 
 /** A page of the team's jobs, newest first, as reported. */
@@ -36,7 +41,7 @@ export async function listJobEvents(
   id: string,
   page: PageRequest,
 ): Promise<JobEventRecord[]> {
-  if (!(await deps.jobs.get(team, id))) throw jobNotFound(id);
+  await teamJob(deps, team, id);
   return deps.jobs.listEvents(team, id, page);
 }
 
@@ -47,7 +52,6 @@ export async function listJobCheckpoints(
   id: string,
   page: PageRequest,
 ): Promise<{ job: JobRecord; checkpoints: CheckpointRecord[] }> {
-  const job = await deps.jobs.get(team, id);
-  if (!job) throw jobNotFound(id);
+  const job = await teamJob(deps, team, id);
   return { job, checkpoints: await deps.jobs.listCheckpoints(team, id, page) };
 }

@@ -1,23 +1,9 @@
 import { Hono } from 'hono';
 import { createEstimate } from '#core/estimate/estimate-service.ts';
 import { EstimateRequestSchema } from '#core/estimate/request-schema.ts';
-import { isWellFormedId } from '#core/ids.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
+import { estimateDepsOf } from '#http/estimate-deps.ts';
 import { readJsonBody } from '#http/json-body.ts';
-
-/** The estimator's dependencies out of the API's: the team's files by well-formed id, and the rest as given. */
-export function estimateDepsOf(deps: AppDeps) {
-  return {
-    getFile: async (team: string, id: string) =>
-      isWellFormedId(id, 'file') ? deps.files.get(team, id) : undefined,
-    calibration: deps.calibration,
-    budgets: deps.budgets,
-    spend: deps.spend,
-    trainer: deps.trainer,
-    now: deps.now,
-    ...(deps.prices ? { prices: deps.prices } : {}),
-  };
-}
 
 /**
  * `POST /v1/estimates`: what fine-tuning, prompt tuning and the hybrid path would cost the team, side by

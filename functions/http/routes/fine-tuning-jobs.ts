@@ -7,10 +7,10 @@ import { getJob, listJobCheckpoints, listJobEvents, listJobs } from '#core/jobs/
 import { CreateJobBodySchema, toCreateJobRequest } from '#core/jobs/job-request.ts';
 import { toListPage } from '#core/pagination.ts';
 import type { AppDeps, AppEnv } from '#http/context.ts';
+import { estimateDepsOf } from '#http/estimate-deps.ts';
 import { dispatcherOf, requireJobId } from '#http/job-params.ts';
 import { readJsonBody } from '#http/json-body.ts';
 import { idempotencyKeyOf, metadataFilterOf, pageOf } from '#http/query.ts';
-import { estimateDepsOf } from '#http/routes/estimates.ts';
 
 /**
  * OpenAI's fine-tuning jobs API for the team `c.var.team`. A create is validated in full (body, model,
